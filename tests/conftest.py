@@ -10,3 +10,19 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _plain_email_backend(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def login_as(client):
+    """Log the test client in as a new member of ``programme`` (a new programme if none) with ``role``."""
+    from tests.factories import MembershipFactory
+
+    def _login(role: str, programme=None, **membership_fields):
+        kwargs = {"role": role, **membership_fields}
+        if programme is not None:
+            kwargs["programme"] = programme
+        membership = MembershipFactory(**kwargs)
+        client.force_login(membership.user)
+        return membership
+
+    return _login

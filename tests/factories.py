@@ -1,0 +1,144 @@
+"""Factories for every model, with synthetic French data (Faker fr_FR). Never real people."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from maillage.accounts.models import User
+from maillage.people.enums import GuardianRelation, SchoolLevel, Sex
+from maillage.people.models import Child, Guardian, Household
+from maillage.programmes.enums import LeadBodyType, OrganisationKind, Role
+from maillage.programmes.models import CharterSignature, CharterVersion, Membership, Organisation, Programme
+from maillage.territories.enums import PriorityEducation, SchoolKind
+from maillage.territories.models import Commune, School
+
+factory.Faker._DEFAULT_LOCALE = "fr_FR"
+
+TEST_PASSWORD = "Motdepasse-de-test-2026"  # noqa: S105 -- test fixture only
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"personne{n}@exemple.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CommuneFactory(DjangoModelFactory):
+    class Meta:
+        model = Commune
+        django_get_or_create = ["insee_code"]
+
+    insee_code = factory.Sequence(lambda n: f"{99000 + n % 1000:05d}")
+    name = factory.Faker("city")
+    epci_siren = "200000001"
+
+
+class SchoolFactory(DjangoModelFactory):
+    class Meta:
+        model = School
+
+    uai = factory.Sequence(lambda n: f"{9900000 + n:07d}X")
+    name = factory.LazyAttribute(
+        lambda o: f"École {factory.Faker('last_name').evaluate(None, None, {'locale': 'fr_FR'})}"
+    )
+    kind = SchoolKind.ELEMENTAIRE
+    priority_education = PriorityEducation.REP
+
+
+class ProgrammeFactory(DjangoModelFactory):
+    class Meta:
+        model = Programme
+
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+    name = factory.Sequence(lambda n: f"PRE de la Ville {n}")
+    case_code_prefix = factory.Sequence(lambda n: f"P{n}")
+    lead_body_type = LeadBodyType.CCAS
+
+
+class OrganisationFactory(DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    name = factory.Sequence(lambda n: f"Association des Quartiers {n}")
+    kind = OrganisationKind.ASSOCIATION
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    programme = factory.SubFactory(ProgrammeFactory)
+    organisation = factory.LazyAttribute(lambda o: OrganisationFactory(programme=o.programme))
+    role = Role.COORDINATOR
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    bound_by_secrecy = factory.LazyAttribute(lambda o: o.role in {Role.COORDINATOR, Role.REFERENT})
+
+
+class CharterVersionFactory(DjangoModelFactory):
+    class Meta:
+        model = CharterVersion
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = "Charte de confidentialité"
+    body = "Les partenaires s'engagent à ne partager que les informations strictement nécessaires."
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class CharterSignatureFactory(DjangoModelFactory):
+    class Meta:
+        model = CharterSignature
+
+    version = factory.SubFactory(CharterVersionFactory)
+    membership = factory.SubFactory(MembershipFactory)
+
+
+class HouseholdFactory(DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    name = factory.LazyFunction(
+        lambda: f"Famille {factory.Faker('last_name').evaluate(None, None, {'locale': 'fr_FR'})}"
+    )
+    address = factory.Faker("street_address")
+    postcode = factory.Faker("postcode")
+
+
+class GuardianFactory(DjangoModelFactory):
+    class Meta:
+        model = Guardian
+
+    household = factory.SubFactory(HouseholdFactory)
+    first_name = factory.Faker("first_name_female")
+    last_name = factory.Faker("last_name")
+    relation = GuardianRelation.MOTHER
+    has_parental_authority = True
+    phone = factory.Faker("phone_number")
+
+
+class ChildFactory(DjangoModelFactory):
+    class Meta:
+        model = Child
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    household = factory.LazyAttribute(lambda o: HouseholdFactory(programme=o.programme))
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    birth_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=9 * 365))
+    sex = Sex.GIRL
+    school_level = SchoolLevel.CE2
