@@ -50,9 +50,7 @@ class SchoolFactory(DjangoModelFactory):
         model = School
 
     uai = factory.Sequence(lambda n: f"{9900000 + n:07d}X")
-    name = factory.LazyAttribute(
-        lambda o: f"École {factory.Faker('last_name').evaluate(None, None, {'locale': 'fr_FR'})}"
-    )
+    name = factory.Sequence(lambda n: f"École élémentaire Jules Ferry {n}")
     kind = SchoolKind.ELEMENTAIRE
     priority_education = PriorityEducation.REP
 
@@ -112,9 +110,7 @@ class HouseholdFactory(DjangoModelFactory):
         model = Household
 
     programme = factory.SubFactory(ProgrammeFactory)
-    name = factory.LazyFunction(
-        lambda: f"Famille {factory.Faker('last_name').evaluate(None, None, {'locale': 'fr_FR'})}"
-    )
+    name = factory.Sequence(lambda n: f"Foyer {n}")
     address = factory.Faker("street_address")
     postcode = factory.Faker("postcode")
 
