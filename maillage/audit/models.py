@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import json
 
@@ -78,7 +79,7 @@ class AuditEvent(models.Model):
         """The exact text the hash covers: every field that means something, and the chain link."""
         content = {
             "id": self.pk,
-            "occurred_at": self.occurred_at.astimezone(timezone.UTC).isoformat(),
+            "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(),
             "actor": self.actor_id,
             "actor_label": self.actor_label,
             "membership": self.membership_id,
