@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import BaseModel
+from maillage.programmes.enums import Role
 
 
 class UserManager(BaseUserManager):
@@ -58,8 +59,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Neither accepted nor revoked (possibly expired): at most one per programme and address."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
     def pending(self):
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        """Open and not yet expired: the link still works."""
+        return self.open().filter(expires_at__gt=timezone.now())
 
 
 class Invitation(BaseModel):
@@ -78,7 +84,7 @@ class Invitation(BaseModel):
     organisation = models.ForeignKey(
         "programmes.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    role = models.CharField(_("rôle"), max_length=20)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     job_title = models.CharField(_("fonction"), max_length=150, blank=True)
     bound_by_secrecy = models.BooleanField(_("soumis au secret professionnel"), default=False)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -99,7 +105,14 @@ class Invitation(BaseModel):
             models.CheckConstraint(
                 condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
                 name="invitation_not_accepted_and_revoked",
-            )
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
+            # A new invitation to the same address revokes the open one first (invitation_create).
+            models.UniqueConstraint(
+                fields=["programme", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_programme_email",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,6 +125,10 @@ class Invitation(BaseModel):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
     @property
     def is_pending(self) -> bool:

@@ -1,0 +1,286 @@
+"""Invitations: how a person gets an account and a membership in a programme.
+
+Nobody signs up alone. A manager or coordinator invites a person by email with a role; the email
+carries a single-use link valid ``MAILLAGE_INVITATION_DAYS`` days. Only the SHA-256 of the link's
+token is stored, so a copy of the database cannot be used to accept an invitation.
+
+Every function is keyword-only, runs in one transaction, checks the policy predicate again and
+writes its journal entry in the same transaction. Emails leave only once the transaction commits.
+"""
+
+import datetime
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth import login, password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from maillage import permissions as perms
+from maillage.accounts.models import Invitation, User
+from maillage.audit import services as audit
+from maillage.programmes.enums import Role
+from maillage.programmes.models import Membership, Organisation, Programme
+
+MANAGING_ROLES = (Role.MANAGER, Role.COORDINATOR)
+
+
+class InvitationInvalid(Exception):
+    """The token matches no invitation that can still be accepted.
+
+    ``reason`` (unknown, expired, used, revoked) is for the code and the tests; pages show the same
+    explanation whatever the reason, so that a link cannot be probed.
+    """
+
+    MESSAGES = {
+        "unknown": _("Ce lien d'invitation n'est pas valide."),
+        "expired": _("Cette invitation a expiré : demandez-en une nouvelle à la coordination du programme."),
+        "used": _("Cette invitation a déjà été utilisée : connectez-vous avec votre compte."),
+        "revoked": _("Cette invitation a été annulée par la coordination du programme."),
+    }
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(str(self.MESSAGES[reason]))
+
+
+def _acting_membership(user: User, programme: Programme) -> Membership | None:
+    """The managing membership in whose name ``user`` acts (for the journal's role column)."""
+    return (
+        perms.active_memberships(user)
+        .filter(programme=programme, role__in=MANAGING_ROLES)
+        .order_by("starts_on", "pk")
+        .first()
+    )
+
+
+def invitation_url(token: str, request: HttpRequest | None = None) -> str:
+    """The absolute link of an invitation (the request's host, or ``MAILLAGE_BASE_URL`` without one)."""
+    path = reverse("accounts:invitation_accept", kwargs={"token": token})
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.MAILLAGE_BASE_URL.rstrip("/") + path
+
+
+def _send_invitation_email(invitation: Invitation, url: str) -> None:
+    context: dict[str, Any] = {
+        "invitation": invitation,
+        "programme": invitation.programme,
+        "inviter": invitation.invited_by,
+        "url": url,
+        "site_title": settings.MAILLAGE_INSTANCE_NAME,
+        "days": settings.MAILLAGE_INVITATION_DAYS,
+    }
+    # The invitee's language is unknown: the instance's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("account/email/invitation_subject.txt", context)
+        text = render_to_string("account/email/invitation_message.txt", context)
+        html = render_to_string("account/email/invitation_message.html", context)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    message = EmailMultiAlternatives(
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [invitation.email],
+        reply_to=[invitation.invited_by.email],
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _revoke(invitation: Invitation, *, by: User, reason: str, request: HttpRequest | None = None) -> None:
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "updated_at"])
+    audit.record(
+        verb="invitation.revoked",
+        actor=by,
+        target=invitation,
+        programme=invitation.programme,
+        membership=_acting_membership(by, invitation.programme),
+        payload={"reason": reason},
+        request=request,
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    programme: Programme,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    organisation: Organisation | None = None,
+    job_title: str = "",
+    bound_by_secrecy: bool = False,
+    by: User,
+    request: HttpRequest | None = None,
+) -> tuple[Invitation, str]:
+    """Invite a person to ``programme`` with ``role``; return the invitation and its clear token.
+
+    The token is returned for the caller's information only (it is in the email): it is never
+    stored nor journaled. An open invitation of the same address to the same programme is revoked
+    first, so that only the latest link works.
+    """
+    if not perms.can_manage_members(by, programme):
+        raise PermissionDenied
+    if role not in Role.values:
+        raise ValidationError(_("Rôle inconnu."), code="invalid_role")
+    if organisation is not None and organisation.programme_id != programme.pk:
+        raise ValidationError(_("Cette organisation n'est pas partenaire du programme."), code="organisation")
+    email = User.objects.normalize_email(email).strip().lower()
+    already = Membership.objects.active().filter(programme=programme, role=role, user__email__iexact=email)
+    if already.exists():
+        raise ValidationError(
+            _("Cette personne est déjà membre du programme avec ce rôle."), code="already_member"
+        )
+
+    previous = list(Invitation.objects.open().select_for_update().filter(programme=programme, email=email))
+    for old in previous:
+        _revoke(old, by=by, reason="replaced", request=request)
+
+    token = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        programme=programme,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        organisation=organisation,
+        job_title=job_title.strip(),
+        bound_by_secrecy=bound_by_secrecy,
+        invited_by=by,
+        token_hash=Invitation.hash_token(token),
+        expires_at=timezone.now() + datetime.timedelta(days=settings.MAILLAGE_INVITATION_DAYS),
+    )
+    audit.record(
+        verb="invitation.created",
+        actor=by,
+        target=invitation,
+        programme=programme,
+        membership=_acting_membership(by, programme),
+        payload={
+            "role": role,
+            "organisation": organisation.pk if organisation else None,
+            "bound_by_secrecy": bound_by_secrecy,
+            "expires_at": invitation.expires_at.isoformat(),
+            "replaces": [old.pk for old in previous],
+        },
+        request=request,
+    )
+    url = invitation_url(token, request)
+    transaction.on_commit(lambda: _send_invitation_email(invitation, url))
+    return invitation, token
+
+
+def invitation_for_token(token: str, *, for_update: bool = False) -> Invitation:
+    """The invitation a clear token designates, if it can still be accepted; InvitationInvalid otherwise."""
+    invitations = Invitation.objects.select_related("programme", "organisation", "invited_by")
+    if for_update:
+        invitations = invitations.select_for_update(of=("self",))
+    invitation = invitations.filter(token_hash=Invitation.hash_token(token)).first() if token else None
+    if invitation is None:
+        raise InvitationInvalid("unknown")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("used")
+    if invitation.revoked_at is not None:
+        raise InvitationInvalid("revoked")
+    if invitation.is_expired:
+        raise InvitationInvalid("expired")
+    return invitation
+
+
+def existing_account(invitation: Invitation) -> User | None:
+    """The account that already uses the invitation's address, if any."""
+    return User.objects.filter(email__iexact=invitation.email).first()
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str | None, by_request: HttpRequest | None = None) -> User:
+    """Accept an invitation: create (or reuse) the account, create the membership, log the person in.
+
+    A new account gets ``password`` after the password validators (CNIL 2022-100 rules). An
+    existing account keeps its password: ``password`` must then be its current one, unless the
+    request is already authenticated as that account. The link then stops working.
+    """
+    invitation = invitation_for_token(token, for_update=True)
+    user = existing_account(invitation)
+    created = user is None
+    if created:
+        candidate = User(
+            email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name
+        )
+        password_validation.validate_password(password or "", user=candidate)
+        user = User.objects.create_user(
+            invitation.email,
+            password,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+        )
+    else:
+        signed_in_as_owner = (
+            by_request is not None and by_request.user.is_authenticated and by_request.user.pk == user.pk
+        )
+        if not signed_in_as_owner and not (password and user.check_password(password)):
+            raise ValidationError(_("Mot de passe incorrect."), code="incorrect_password")
+        if not user.is_active:
+            raise ValidationError(
+                _("Ce compte est désactivé : contactez la coordination du programme."), code="inactive"
+            )
+    # The link proves the address: allauth may use it for password resets.
+    EmailAddress.objects.update_or_create(
+        user=user, email__iexact=invitation.email, defaults={"email": invitation.email, "verified": True}
+    )
+    if not EmailAddress.objects.filter(user=user, primary=True).exists():
+        EmailAddress.objects.filter(user=user, email=invitation.email).update(primary=True)
+
+    membership = Membership.objects.create(
+        user=user,
+        programme=invitation.programme,
+        organisation=invitation.organisation,
+        role=invitation.role,
+        job_title=invitation.job_title,
+        bound_by_secrecy=invitation.bound_by_secrecy,
+        starts_on=timezone.localdate(),
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.membership = membership
+    invitation.save(update_fields=["accepted_at", "membership", "updated_at"])
+    audit.record(
+        verb="invitation.accepted",
+        actor=user,
+        target=invitation,
+        programme=invitation.programme,
+        membership=membership,
+        payload={"account_created": created, "membership": membership.pk, "role": membership.role},
+        request=by_request,
+    )
+    if by_request is not None and _may_sign_in_without_second_factor(user, created):
+        login(by_request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return user
+
+
+def _may_sign_in_without_second_factor(user: User, created: bool) -> bool:
+    # An account protected by a second factor signs in through the login page, never through a link.
+    return created or not Authenticator.objects.filter(user=user).exists()
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User, request: HttpRequest | None = None) -> Invitation:
+    """Cancel an invitation that was not accepted yet: its link stops working at once."""
+    if not perms.can_manage_members(by, invitation.programme):
+        raise PermissionDenied
+    # Lock the row and read its state again: an acceptance may have just committed.
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise ValidationError(_("Cette invitation a déjà été acceptée ou annulée."), code="closed")
+    _revoke(invitation, by=by, reason="revoked", request=request)
+    return invitation
