@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "maillage.programmes",
     "maillage.people",
     "maillage.audit",
+    "maillage.referrals",
+    "maillage.pathways",
+    "maillage.governance",
     "maillage.www",
 ]
 
@@ -179,12 +182,22 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Maillage] "
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/key,20/15m/ip", "reset_password": "5/15m/ip,3/15m/key"}
+# French labels, DSFR hints and the password rules on allauth's forms.
+ACCOUNT_FORMS = {
+    "login": "maillage.accounts.forms.LoginForm",
+    "reset_password": "maillage.accounts.forms.ResetPasswordForm",
+    "reset_password_from_key": "maillage.accounts.forms.ResetPasswordKeyForm",
+    "change_password": "maillage.accounts.forms.ChangePasswordForm",
+    "set_password": "maillage.accounts.forms.SetPasswordForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Maillage"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_PROVIDERS: dict = {}
 
 MAILLAGE_INVITATION_DAYS = 7
+# Absolute links in emails sent outside a request (commands, tasks); inside one, its host is used.
+MAILLAGE_BASE_URL = env("MAILLAGE_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -229,6 +242,14 @@ MAILLAGE_INSTANCE_NAME = env("MAILLAGE_INSTANCE_NAME", "Maillage")
 MAILLAGE_INSTANCE_TAGLINE = env("MAILLAGE_INSTANCE_TAGLINE", "Programme de réussite éducative")
 MAILLAGE_STATE_OPERATED = env_bool("MAILLAGE_STATE_OPERATED", False)
 MAILLAGE_OPERATOR_NAME = env("MAILLAGE_OPERATOR_NAME", "Ville de Démo")
+# Legal notice and privacy notice: filled in by the operator (blank shows "[à compléter par l'opérateur]").
+MAILLAGE_OPERATOR_ADDRESS = env("MAILLAGE_OPERATOR_ADDRESS")
+MAILLAGE_OPERATOR_EMAIL = env("MAILLAGE_OPERATOR_EMAIL")
+MAILLAGE_PUBLICATION_DIRECTOR = env("MAILLAGE_PUBLICATION_DIRECTOR")
+MAILLAGE_DPO_EMAIL = env("MAILLAGE_DPO_EMAIL")
+MAILLAGE_HOSTING_NAME = env("MAILLAGE_HOSTING_NAME")
+MAILLAGE_HOSTING_ADDRESS = env("MAILLAGE_HOSTING_ADDRESS")
+MAILLAGE_HOSTING_CONTACT = env("MAILLAGE_HOSTING_CONTACT")
 
 # Security headers and cookies.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,10 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import Http404
 from django.urls import include, path
+
+
+def not_found(request):
+    raise Http404
 
 urlpatterns = [
     path("", include("maillage.www.pages.urls")),
     path("compte/", include("maillage.www.accounts.urls")),
+    # Addresses are set by invitation: allauth's page to add or change one stays closed.
+    path("compte/email/", not_found, name="account_email"),
     path("compte/", include("allauth.urls")),
     path("programme/", include("maillage.www.programmes.urls")),
     path("enfants/", include("maillage.www.people.urls")),

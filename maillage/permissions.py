@@ -15,12 +15,12 @@ role × object × action × relation matrix from it.
 import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from maillage.people.models import Child, Guardian, Household
 from maillage.programmes.enums import Role
-from maillage.programmes.models import Membership, Organisation, Programme
+from maillage.programmes.models import CharterSignature, CharterVersion, Membership, Organisation, Programme
 
 
 class Access(StrEnum):
@@ -50,6 +50,7 @@ CONSENT = "consent"
 ATTENDANCE = "attendance"
 INDICATORS = "indicators"
 DIRECTORY = "directory"  # the programme's partner organisations and members (non-sensitive)
+CHARTER = "charter"  # the programme's charter of confidentiality: everyone reads, each signs their own
 
 OBJECT_KINDS = [
     CHILD,
@@ -63,6 +64,14 @@ OBJECT_KINDS = [
     INDICATORS,
 ]
 
+# Configuration objects of a programme: not nominative, but still confined to the programme.
+CONFIGURATION_KINDS = [DIRECTORY, CHARTER]
+ALL_KINDS = [*OBJECT_KINDS, *CONFIGURATION_KINDS]
+
+# Kinds that expose a name: holding any access to one of them (other than aggregates) makes the
+# signature of the current charter a condition of that access (CONFIDENTIALITY.md, cross-cutting rules).
+NOMINATIVE_KINDS = [CHILD, REFERRAL, PATHWAY, ITEM_TEAM, ITEM_SECRET, ITEM_PARTNERS, CONSENT, ATTENDANCE]
+
 POLICY: dict[str, dict[str, Access]] = {
     Role.COORDINATOR: {
         REFERRAL: A.PROGRAMME,
@@ -75,6 +84,7 @@ POLICY: dict[str, dict[str, Access]] = {
         ATTENDANCE: A.PROGRAMME,
         INDICATORS: A.PROGRAMME,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.REFERENT: {
         REFERRAL: A.PROGRAMME,
@@ -87,6 +97,7 @@ POLICY: dict[str, dict[str, Access]] = {
         ATTENDANCE: A.CASE_TEAM,
         INDICATORS: A.CASE_TEAM,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.EPS_MEMBER: {
         REFERRAL: A.NONE,
@@ -99,6 +110,7 @@ POLICY: dict[str, dict[str, Access]] = {
         ATTENDANCE: A.NONE,
         INDICATORS: A.AGGREGATE,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.REFERRER: {
         REFERRAL: A.OWN,
@@ -111,6 +123,7 @@ POLICY: dict[str, dict[str, Access]] = {
         ATTENDANCE: A.NONE,
         INDICATORS: A.NONE,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.PROVIDER: {
         REFERRAL: A.NONE,
@@ -123,18 +136,21 @@ POLICY: dict[str, dict[str, Access]] = {
         ATTENDANCE: A.ROSTER,
         INDICATORS: A.NONE,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.STEERING: {
         **dict.fromkeys([REFERRAL, CHILD, PATHWAY, ITEM_TEAM, ITEM_SECRET, ITEM_PARTNERS, CONSENT], A.NONE),
         ATTENDANCE: A.NONE,
         INDICATORS: A.AGGREGATE,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.MANAGER: {
         **dict.fromkeys([REFERRAL, CHILD, PATHWAY, ITEM_TEAM, ITEM_SECRET, ITEM_PARTNERS, CONSENT], A.NONE),
         ATTENDANCE: A.AGGREGATE,
         INDICATORS: A.AGGREGATE,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.DPO: {
         REFERRAL: A.NONE,
@@ -143,12 +159,14 @@ POLICY: dict[str, dict[str, Access]] = {
         ATTENDANCE: A.NONE,
         INDICATORS: A.AGGREGATE,
         DIRECTORY: A.PROGRAMME,
+        CHARTER: A.PROGRAMME,
     },
     Role.NETWORK: {
         **dict.fromkeys([REFERRAL, CHILD, PATHWAY, ITEM_TEAM, ITEM_SECRET, ITEM_PARTNERS, CONSENT], A.NONE),
         ATTENDANCE: A.NONE,
         INDICATORS: A.AGGREGATE,
         DIRECTORY: A.NONE,
+        CHARTER: A.PROGRAMME,
     },
 }
 
@@ -217,9 +235,15 @@ def households_visible_to(user) -> QuerySet[Household]:
 
 
 def guardians_visible_to(user) -> QuerySet[Guardian]:
+    """Adults of the households the user may see (same rule as ``children_visible_to``)."""
     return Guardian.objects.filter(
         _in_programme_with(user, CHILD, A.PROGRAMME, programme_field="household__programme")
     )
+
+
+def charter_versions_visible_to(user) -> QuerySet[CharterVersion]:
+    """Published charter versions of the user's programmes: every member reads the charter."""
+    return CharterVersion.objects.published().filter(_in_programme_with(user, CHARTER, A.PROGRAMME))
 
 
 # --- predicates ----------------------------------------------------------------------------------
@@ -243,6 +267,76 @@ def can_configure_programme(user, programme: Programme) -> bool:
 def can_publish_charter(user, programme: Programme) -> bool:
     """Publish a new version of the charter: the coordinator only."""
     return has_role(user, programme, Role.COORDINATOR)
+
+
+def can_sign_charter(user, membership: Membership) -> bool:
+    """Sign the charter for a membership: only its holder, while the membership is in force."""
+    return active_memberships(user).filter(pk=membership.pk).exists()
+
+
+def can_read_directory(user, programme: Programme) -> bool:
+    """Open the partner directory of a programme: every role whose table row opens it (not network)."""
+    return has_role(user, programme, *roles_granting(DIRECTORY, A.PROGRAMME))
+
+
+def can_list_children(user, programme: Programme) -> bool:
+    """Open the list of children of a programme: roles that reach children by name in the table.
+
+    The coordinator (every child of the programme), the référent and the EPS member (the children
+    of their case team, which the journey fills). What each sees is still the scope's answer.
+    """
+    roles = roles_granting(CHILD, A.PROGRAMME, A.CASE_TEAM, A.CASE_TEAM_OR_EPS)
+    return has_role(user, programme, *roles)
+
+
+def membership_requires_charter(membership: Membership) -> bool:
+    """Whether the role of ``membership`` reaches nominative data, so that it must sign the charter.
+
+    Read from the policy table: any access other than none or aggregates to a nominative kind
+    (child, referral, pathway, written items, consents, attendance). Steering, manager and network
+    roles, which see aggregates only, do not need to sign.
+    """
+    return any(access(membership.role, kind) not in (A.NONE, A.AGGREGATE) for kind in NOMINATIVE_KINDS)
+
+
+def has_signed_current_charter(membership: Membership) -> bool:
+    """Whether the holder of ``membership`` signed the latest published charter of its programme.
+
+    False when the programme has no published charter yet: there is nothing signed.
+    """
+    current = (
+        CharterVersion.objects.published()
+        .filter(programme_id=membership.programme_id)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    return CharterSignature.objects.filter(membership=membership, version=Subquery(current)).exists()
+
+
+def must_sign_charter(membership: Membership | None) -> bool:
+    """Whether to ask the holder of ``membership`` to sign: required, published, not yet signed."""
+    if membership is None or not membership_requires_charter(membership):
+        return False
+    published = CharterVersion.objects.published().filter(programme_id=membership.programme_id)
+    return published.exists() and not has_signed_current_charter(membership)
+
+
+# --- abilities -----------------------------------------------------------------------------------
+
+
+def abilities(user, obj) -> dict[str, bool]:
+    """What the templates may offer on ``obj``: the same predicates as the views check."""
+    if isinstance(obj, Programme):
+        return {
+            "configure": can_configure_programme(user, obj),
+            "publish_charter": can_publish_charter(user, obj),
+            "manage_members": can_manage_members(user, obj),
+            "list_children": can_list_children(user, obj),
+            "read_directory": can_read_directory(user, obj),
+        }
+    if isinstance(obj, Organisation):
+        return {"edit": can_configure_programme(user, obj.programme)}
+    return {}
 
 
 def today() -> datetime.date:

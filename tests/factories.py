@@ -138,3 +138,27 @@ class ChildFactory(DjangoModelFactory):
     birth_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=9 * 365))
     sex = Sex.GIRL
     school_level = SchoolLevel.CE2
+
+
+# --- journey ---------------------------------------------------------------------------------------
+
+
+def programme_with_lists(**kwargs):
+    """A programme with its default configurable lists (motifs, referrer types, exit reasons)."""
+    from maillage.programmes.defaults import ensure_default_lists
+
+    programme = ProgrammeFactory(**kwargs)
+    ensure_default_lists(programme)
+    return programme
+
+
+def open_pathway(*, programme=None, referent=None, by=None, child=None):
+    """A pathway in ``engagement`` for a new child (and household with one parent holding authority)."""
+    from maillage.pathways.services import pathway_open
+
+    programme = programme or programme_with_lists()
+    child = child or ChildFactory(programme=programme)
+    if not child.household.guardians.exists():
+        GuardianFactory(household=child.household)
+    by = by or referent or MembershipFactory(programme=programme, role=Role.COORDINATOR).user
+    return pathway_open(child=child, by=by, referent=referent)

@@ -51,3 +51,11 @@ class NetworkLevelKind(models.TextChoices):
     INTERCOMMUNAL = "intercommunal", _("Intercommunal")
     DEPARTEMENT = "departement", _("Départemental")
     NATIONAL = "national", _("National")
+
+
+class ListKind(models.TextChoices):
+    """Per-programme configurable lists (each programme words its own)."""
+
+    REFERRAL_MOTIF = "referral_motif", _("Motif d'orientation")
+    REFERRER_TYPE = "referrer_type", _("Type d'orienteur")
+    EXIT_REASON = "exit_reason", _("Motif de sortie")

@@ -7,7 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import BaseModel
-from maillage.programmes.enums import EligibilityRule, LeadBodyType, NetworkLevelKind, OrganisationKind, Role
+from maillage.core.text import normalise_name
+from maillage.programmes.enums import (
+    EligibilityRule,
+    LeadBodyType,
+    ListKind,
+    NetworkLevelKind,
+    OrganisationKind,
+    Role,
+)
 
 
 class NetworkLevel(BaseModel):
@@ -64,6 +72,11 @@ class Programme(BaseModel):
     )
     archive_retention_years = models.PositiveSmallIntegerField(_("archivage intermédiaire (ans)"), default=3)
     log_retention_months = models.PositiveSmallIntegerField(_("conservation du journal (mois)"), default=12)
+    review_cadence_weeks = models.PositiveSmallIntegerField(
+        _("rythme des bilans (semaines)"),
+        default=12,
+        help_text=_("12 semaines : environ un trimestre scolaire."),
+    )
     mfa_for_aggregate_roles = models.BooleanField(
         _("double authentification pour les rôles agrégés"), default=False
     )
@@ -89,6 +102,7 @@ class Organisation(BaseModel):
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="organisations")
     name = models.CharField(_("nom"), max_length=200)
+    name_normalised = models.CharField(max_length=200, editable=False, default="")
     kind = models.CharField(_("type"), max_length=20, choices=OrganisationKind.choices)
     school = models.ForeignKey(
         "territories.School", on_delete=models.SET_NULL, null=True, blank=True, related_name="organisations"
@@ -104,6 +118,7 @@ class Organisation(BaseModel):
         verbose_name = _("organisation partenaire")
         verbose_name_plural = _("organisations partenaires")
         ordering = ["name"]
+        indexes = [models.Index(fields=["programme", "name_normalised"], name="organisation_programme_name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "name"], name="organisation_unique_name_per_programme"
@@ -112,6 +127,13 @@ class Organisation(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # An accent- and hyphen-free copy of the name for the partner directory's search.
+        self.name_normalised = normalise_name(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_normalised"}
+        super().save(*args, **kwargs)
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -217,3 +239,37 @@ class CharterSignature(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.membership} — v{self.version.number}"
+
+
+class ListItemQuerySet(models.QuerySet):
+    def of_kind(self, kind: str):
+        return self.filter(kind=kind, is_active=True).order_by("position", "label")
+
+
+class ListItem(BaseModel):
+    """An entry of one of the programme's configurable lists (motifs, referrer types, exit reasons).
+
+    ``code`` is stable and used by indicators; ``label`` is the programme's own wording. For exit
+    reasons, ``needs_final_review`` says whether closing with it requires a final bilan.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="list_items")
+    kind = models.CharField(_("liste"), max_length=30, choices=ListKind.choices)
+    code = models.SlugField(_("code"), max_length=50)
+    label = models.CharField(_("libellé"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    is_active = models.BooleanField(_("actif"), default=True)
+    needs_final_review = models.BooleanField(_("bilan final requis"), default=True)
+
+    objects = ListItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("élément de liste")
+        verbose_name_plural = _("listes paramétrables")
+        ordering = ["programme", "kind", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "kind", "code"], name="list_item_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.label

@@ -12,26 +12,47 @@ from maillage.programmes.models import Membership
 SESSION_KEY = "maillage_membership_id"
 
 
+def active_memberships(request: HttpRequest) -> list[Membership]:
+    """The user's memberships in force today, fetched once per request (programme and organisation joined)."""
+    if not hasattr(request, "_maillage_memberships"):
+        memberships: list[Membership] = []
+        if request.user.is_authenticated:
+            memberships = list(
+                perms.active_memberships(request.user)
+                .select_related("programme", "organisation")
+                .order_by("starts_on", "pk")
+            )
+        request._maillage_memberships = memberships
+    return request._maillage_memberships
+
+
 def current_membership(request: HttpRequest) -> Membership | None:
-    if hasattr(request, "_maillage_membership"):
-        return request._maillage_membership
-    membership = None
-    if request.user.is_authenticated:
-        memberships = perms.active_memberships(request.user).select_related("programme", "organisation")
-        wanted = request.session.get(SESSION_KEY)
-        if wanted:
-            membership = memberships.filter(pk=wanted).first()
-        if membership is None:
-            membership = memberships.order_by("starts_on", "pk").first()
-    request._maillage_membership = membership
-    return membership
+    """The membership chosen with the programme switcher, or else the oldest one in force."""
+    memberships = active_memberships(request)
+    if not memberships:
+        return None
+    wanted = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if membership.pk == wanted:
+            return membership
+    return memberships[0]
+
+
+def set_current_membership(request: HttpRequest, membership: Membership) -> None:
+    """Remember the chosen membership; the caller has checked it is one of the user's, in force."""
+    request.session[SESSION_KEY] = membership.pk
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Template context: the current membership and the role-aware main menu."""
+    """Template context: the current membership, the switcher's choices and the role-aware main menu."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     from maillage.www.navigation import menu_for
 
     membership = current_membership(request)
-    return {"current_membership": membership, "navigation": menu_for(request, membership)}
+    memberships = active_memberships(request)
+    return {
+        "current_membership": membership,
+        "switchable_memberships": memberships if len(memberships) > 1 else [],
+        "navigation": menu_for(request, membership),
+    }

@@ -1,3 +1,11 @@
+from django.urls import path
+
+from maillage.www.people import views
+
 app_name = "people"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.children, name="children"),
+    path("<int:pk>/", views.child_detail, name="child"),
+    path("foyers/<int:pk>/", views.household_detail, name="household"),
+]

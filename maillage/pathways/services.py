@@ -1,0 +1,546 @@
+"""Writes on pathways: the state machine and its guards, consents, plan, follow-up and exit.
+
+Every function is keyword-only, atomic, takes ``by`` and journals what it did. Guards raise
+``JourneyError`` with a French message a référent can act on.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maillage.audit.services import record
+from maillage.pathways.enums import (
+    CIRCLE_ORDER,
+    HEALTH_DIMENSIONS,
+    TRANSITIONS,
+    Circle,
+    ObjectiveStatus,
+    PathwayState,
+    ReviewKind,
+)
+from maillage.pathways.models import (
+    CaseTeamMember,
+    Consent,
+    Contact,
+    DiagnosticSection,
+    Note,
+    Objective,
+    Pathway,
+    PathwayTransition,
+    PlanAction,
+    ReferentAssignment,
+    Review,
+    ReviewRating,
+)
+from maillage.programmes.defaults import WITHDRAWAL_EXIT_CODE
+from maillage.programmes.enums import ListKind
+from maillage.programmes.models import ListItem, Programme
+
+
+class JourneyError(ValidationError):
+    """A step of the journey that the rules do not allow (yet): the message says why."""
+
+
+# --- opening ---------------------------------------------------------------------------------------
+
+
+def next_case_code(programme: Programme, year: int) -> str:
+    """``<PREFIX>-<YEAR>-<NNNN>``, numbered per programme and year. Call inside a transaction."""
+    # Lock the programme row so that two pathways opened at once do not get the same number.
+    Programme.objects.select_for_update().filter(pk=programme.pk).first()
+    prefix = f"{programme.case_code_prefix}-{year}-"
+    last = Pathway.objects.filter(programme=programme, case_code__startswith=prefix).aggregate(
+        last=Max("case_code")
+    )["last"]
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+@transaction.atomic
+def pathway_open(*, child, by, referral=None, referent=None, previous: Pathway | None = None) -> Pathway:
+    if child.pathways.exclude(state=PathwayState.CLOSED).exists():
+        raise JourneyError(_("Cet enfant a déjà un parcours en cours."))
+    today = timezone.localdate()
+    pathway = Pathway.objects.create(
+        programme=child.programme,
+        child=child,
+        referral=referral,
+        previous=previous,
+        case_code=next_case_code(child.programme, today.year),
+        opened_on=today,
+        referent=referent,
+    )
+    PathwayTransition.objects.create(pathway=pathway, from_state="", to_state=PathwayState.ENGAGEMENT, by=by)
+    if referent is not None:
+        ReferentAssignment.objects.create(pathway=pathway, referent=referent, assigned_by=by)
+    record(
+        verb="pathway.opened",
+        actor=by,
+        target=pathway,
+        payload={"case_code": pathway.case_code, "previous": previous.pk if previous else None},
+    )
+    return pathway
+
+
+# --- state machine ---------------------------------------------------------------------------------
+
+
+def has_valid_consent(pathway: Pathway) -> bool:
+    """At least one holder of parental authority agreed, and has not withdrawn."""
+    return pathway.consents.valid().filter(guardian__has_parental_authority=True).exists()
+
+
+def transition_problems(pathway: Pathway, to_state: str) -> list[str]:
+    """Why ``pathway`` cannot move to ``to_state`` now (empty list: it can)."""
+    problems = []
+    if to_state not in TRANSITIONS[PathwayState(pathway.state)]:
+        problems.append(
+            _("Le parcours ne peut pas passer de « %(from)s » à « %(to)s ».")
+            % {"from": PathwayState(pathway.state).label, "to": PathwayState(to_state).label}
+        )
+        return problems
+    if to_state in {PathwayState.DIAGNOSTIC, PathwayState.EPS_REVIEW, PathwayState.ACTIVE}:
+        if not has_valid_consent(pathway):
+            problems.append(
+                _("Il faut l'accord écrit d'au moins un titulaire de l'autorité parentale, non retiré.")
+            )
+    if to_state == PathwayState.ACTIVE:
+        if not pathway.objectives.exists():
+            problems.append(_("Il faut au moins un objectif dans le plan."))
+        if pathway.referent_id is None:
+            problems.append(_("Il faut désigner un·e référent·e de parcours."))
+    return problems
+
+
+@transaction.atomic
+def pathway_transition(*, pathway: Pathway, to_state: str, by, note: str = "") -> Pathway:
+    """Move a pathway to another step (closing goes through ``pathway_close``)."""
+    pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
+    if to_state == PathwayState.CLOSED:
+        raise JourneyError(_("La clôture se fait avec un motif de sortie."))
+    problems = transition_problems(pathway, to_state)
+    if problems:
+        raise JourneyError(problems)
+    from_state = pathway.state
+    pathway.state = to_state
+    pathway.state_changed_at = timezone.now()
+    fields = ["state", "state_changed_at", "version", "updated_at"]
+    if to_state == PathwayState.ACTIVE and pathway.next_review_on is None:
+        pathway.next_review_on = timezone.localdate() + datetime.timedelta(
+            weeks=pathway.programme.review_cadence_weeks
+        )
+        fields.append("next_review_on")
+    pathway.version += 1
+    pathway.save(update_fields=fields)
+    PathwayTransition.objects.create(
+        pathway=pathway, from_state=from_state, to_state=to_state, by=by, note=note
+    )
+    record(
+        verb="pathway.transition",
+        actor=by,
+        target=pathway,
+        payload={"from": from_state, "to": to_state},
+    )
+    return pathway
+
+
+def close_problems(pathway: Pathway, exit_reason: ListItem, closed_on: datetime.date) -> list[str]:
+    problems = []
+    if pathway.state == PathwayState.CLOSED:
+        problems.append(_("Ce parcours est déjà clôturé."))
+    if exit_reason.kind != ListKind.EXIT_REASON or exit_reason.programme_id != pathway.programme_id:
+        problems.append(_("Motif de sortie inconnu."))
+    if closed_on < pathway.opened_on:
+        problems.append(_("La date de sortie ne peut pas précéder l'ouverture du parcours."))
+    if closed_on > timezone.localdate():
+        problems.append(_("La date de sortie ne peut pas être dans le futur."))
+    if exit_reason.needs_final_review and not pathway.reviews.filter(kind=ReviewKind.FINAL).exists():
+        problems.append(_("Ce motif de sortie demande un bilan final : enregistrez-le avant de clôturer."))
+    return problems
+
+
+@transaction.atomic
+def pathway_close(
+    *,
+    pathway: Pathway,
+    exit_reason: ListItem,
+    closed_on: datetime.date,
+    by,
+    relay_partner: str = "",
+    note: str = "",
+) -> Pathway:
+    pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
+    problems = close_problems(pathway, exit_reason, closed_on)
+    if problems:
+        raise JourneyError(problems)
+    from_state = pathway.state
+    pathway.state = PathwayState.CLOSED
+    pathway.state_changed_at = timezone.now()
+    pathway.closed_on = closed_on
+    pathway.exit_reason = exit_reason
+    pathway.relay_partner = relay_partner
+    pathway.exit_note = note
+    pathway.next_review_on = None
+    pathway.version += 1
+    pathway.save(
+        update_fields=[
+            "state",
+            "state_changed_at",
+            "closed_on",
+            "exit_reason",
+            "relay_partner",
+            "exit_note",
+            "next_review_on",
+            "version",
+            "updated_at",
+        ]
+    )
+    PathwayTransition.objects.create(
+        pathway=pathway, from_state=from_state, to_state=PathwayState.CLOSED, by=by, note=exit_reason.label
+    )
+    record(
+        verb="pathway.closed",
+        actor=by,
+        target=pathway,
+        payload={"from": from_state, "exit_reason": exit_reason.code, "closed_on": closed_on.isoformat()},
+    )
+    return pathway
+
+
+@transaction.atomic
+def pathway_reopen(*, pathway: Pathway, by, referent=None) -> Pathway:
+    """Reopening never edits the closed pathway: it starts a new one linked to it."""
+    if pathway.state != PathwayState.CLOSED:
+        raise JourneyError(_("Seul un parcours clôturé peut être rouvert."))
+    if hasattr(pathway, "next_pathway"):
+        raise JourneyError(_("Ce parcours a déjà été rouvert."))
+    return pathway_open(
+        child=pathway.child, by=by, referral=pathway.referral, referent=referent, previous=pathway
+    )
+
+
+@transaction.atomic
+def referent_assign(*, pathway: Pathway, referent, by) -> Pathway:
+    now = timezone.now()
+    ReferentAssignment.objects.filter(pathway=pathway, ends_at__isnull=True).update(ends_at=now)
+    ReferentAssignment.objects.create(pathway=pathway, referent=referent, assigned_by=by, starts_at=now)
+    previous = pathway.referent_id
+    pathway.referent = referent
+    pathway.version += 1
+    pathway.save(update_fields=["referent", "version", "updated_at"])
+    record(
+        verb="pathway.referent_assigned",
+        actor=by,
+        target=pathway,
+        payload={"from": previous, "to": referent.pk},
+    )
+    return pathway
+
+
+@transaction.atomic
+def case_team_add(
+    *, pathway: Pathway, membership, reason: str, by, starts_on=None, ends_on=None
+) -> CaseTeamMember:
+    if membership.programme_id != pathway.programme_id:
+        raise JourneyError(_("Ce professionnel n'appartient pas au programme."))
+    if not reason.strip():
+        raise JourneyError(_("Indiquez pourquoi ce professionnel rejoint l'équipe du parcours."))
+    member = CaseTeamMember.objects.create(
+        pathway=pathway,
+        membership=membership,
+        reason=reason,
+        added_by=by,
+        starts_on=starts_on or timezone.localdate(),
+        ends_on=ends_on,
+    )
+    record(
+        verb="case_team.added",
+        actor=by,
+        target=pathway,
+        payload={"membership": membership.pk, "reason": reason, "ends_on": ends_on},
+    )
+    return member
+
+
+@transaction.atomic
+def case_team_remove(*, member: CaseTeamMember, by, reason: str = "") -> CaseTeamMember:
+    member.ends_on = max(timezone.localdate() - datetime.timedelta(days=1), member.starts_on)
+    member.save(update_fields=["ends_on", "updated_at"])
+    record(
+        verb="case_team.removed",
+        actor=by,
+        target=member.pathway,
+        payload={"membership": member.membership_id, "reason": reason},
+    )
+    return member
+
+
+# --- consent ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    pathway: Pathway,
+    guardian,
+    given_on: datetime.date,
+    by,
+    care: bool = True,
+    shared_with=(),
+    image_use: bool = False,
+    evaluation_use: bool = False,
+    proof=None,
+    proof_content_type: str = "",
+    notice_delivered_on: datetime.date | None = None,
+    child_informed_on: datetime.date | None = None,
+) -> Consent:
+    if pathway.state == PathwayState.CLOSED:
+        raise JourneyError(
+            _("Le parcours est clôturé : un nouvel accord se recueille sur un parcours rouvert.")
+        )
+    if guardian.household_id != pathway.child.household_id:
+        raise JourneyError(_("Cette personne n'appartient pas au foyer de l'enfant."))
+    if not guardian.has_parental_authority:
+        raise JourneyError(_("Seul un titulaire de l'autorité parentale peut donner l'accord."))
+    if given_on > timezone.localdate():
+        raise JourneyError(_("La date de l'accord ne peut pas être dans le futur."))
+    organisations = list(shared_with)
+    if any(org.programme_id != pathway.programme_id for org in organisations):
+        raise JourneyError(_("Le partage ne peut viser que des partenaires du programme."))
+    consent = Consent(
+        pathway=pathway,
+        guardian=guardian,
+        given_on=given_on,
+        care=care,
+        image_use=image_use,
+        evaluation_use=evaluation_use,
+        proof_content_type=proof_content_type,
+        notice_delivered_on=notice_delivered_on,
+        child_informed_on=child_informed_on,
+        recorded_by=by,
+    )
+    if proof is not None:
+        consent.proof.save("proof", proof, save=False)
+    consent.save()
+    consent.shared_with.set(organisations)
+    record(
+        verb="consent.recorded",
+        actor=by,
+        target=pathway,
+        payload={
+            "consent": consent.pk,
+            "guardian": guardian.pk,
+            "care": care,
+            "shared_with": [org.pk for org in organisations],
+            "image_use": image_use,
+            "evaluation_use": evaluation_use,
+            "proof": bool(proof),
+        },
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, consent: Consent, withdrawn_on: datetime.date, by, note: str = "") -> Consent:
+    """Withdrawal takes effect at once; with no valid consent left, the pathway closes ("withdrawal")."""
+    if consent.withdrawn_on is not None:
+        raise JourneyError(_("Cet accord a déjà été retiré."))
+    if withdrawn_on < consent.given_on or withdrawn_on > timezone.localdate():
+        raise JourneyError(_("La date du retrait doit être entre la date de l'accord et aujourd'hui."))
+    consent.withdrawn_on = withdrawn_on
+    consent.withdrawn_by = by
+    consent.withdrawal_note = note
+    consent.save(update_fields=["withdrawn_on", "withdrawn_by", "withdrawal_note", "updated_at"])
+    pathway = consent.pathway
+    record(verb="consent.withdrawn", actor=by, target=pathway, payload={"consent": consent.pk})
+    if pathway.state != PathwayState.CLOSED and not has_valid_consent(pathway):
+        reason = ListItem.objects.get(
+            programme=pathway.programme, kind=ListKind.EXIT_REASON, code=WITHDRAWAL_EXIT_CODE
+        )
+        pathway_close(
+            pathway=pathway,
+            exit_reason=reason,
+            closed_on=max(withdrawn_on, pathway.opened_on),
+            by=by,
+            note=note,
+        )
+    return consent
+
+
+# --- written items ---------------------------------------------------------------------------------
+
+
+def check_circle(*, circle: str, author_membership, health: bool) -> None:
+    """A member who refuses the secret partagé writes ``team`` only; health never reaches ``partners``."""
+    if circle not in Circle.values:
+        raise JourneyError(_("Cercle de lecture inconnu."))
+    if health and circle == Circle.PARTNERS:
+        raise JourneyError(
+            _("Une information de santé ou psychologique ne peut pas dépasser le cercle du secret partagé.")
+        )
+    if author_membership is not None and author_membership.refuses_shared_secret and circle != Circle.TEAM:
+        raise JourneyError(
+            _("Vous avez refusé le secret partagé : vos écrits restent dans le cercle de l’équipe.")
+        )
+
+
+def _journal_circle_change(*, item, old_circle: str, by) -> None:
+    if old_circle and old_circle != item.circle:
+        widened = CIRCLE_ORDER.index(Circle(item.circle)) > CIRCLE_ORDER.index(Circle(old_circle))
+        record(
+            verb="item.circle_widened" if widened else "item.circle_narrowed",
+            actor=by,
+            target=item.pathway,
+            payload={
+                "item": item._meta.label_lower,
+                "item_id": item.pk,
+                "from": old_circle,
+                "to": item.circle,
+            },
+        )
+
+
+@transaction.atomic
+def diagnostic_section_save(
+    *,
+    pathway: Pathway,
+    dimension: str,
+    by,
+    membership=None,
+    section: DiagnosticSection | None = None,
+    **fields,
+) -> DiagnosticSection:
+    circle = fields.get("circle", section.circle if section else Circle.TEAM)
+    check_circle(circle=circle, author_membership=membership, health=dimension in HEALTH_DIMENSIONS)
+    old_circle = section.circle if section else ""
+    if section is None:
+        section = DiagnosticSection(pathway=pathway, dimension=dimension, author=by)
+    for name, value in fields.items():
+        setattr(section, name, value)
+    section.dimension = dimension
+    section.save()
+    record(
+        verb="diagnostic.saved",
+        actor=by,
+        target=pathway,
+        payload={"section": section.pk, "dimension": dimension, "circle": section.circle},
+    )
+    _journal_circle_change(item=section, old_circle=old_circle, by=by)
+    return section
+
+
+@transaction.atomic
+def objective_add(
+    *, pathway: Pathway, dimension: str, wording: str, by, target_date: datetime.date | None = None
+) -> Objective:
+    if pathway.state == PathwayState.CLOSED:
+        raise JourneyError(_("Le parcours est clôturé."))
+    objective = Objective.objects.create(
+        pathway=pathway, dimension=dimension, wording=wording, target_date=target_date
+    )
+    record(verb="objective.added", actor=by, target=pathway, payload={"objective": objective.pk})
+    return objective
+
+
+@transaction.atomic
+def objective_set_status(*, objective: Objective, status: str, by) -> Objective:
+    objective.status = ObjectiveStatus(status)
+    objective.save(update_fields=["status", "updated_at"])
+    record(
+        verb="objective.status_changed",
+        actor=by,
+        target=objective.pathway,
+        payload={"objective": objective.pk, "status": status},
+    )
+    return objective
+
+
+@transaction.atomic
+def plan_action_add(*, pathway: Pathway, title: str, by, **fields) -> PlanAction:
+    if pathway.state == PathwayState.CLOSED:
+        raise JourneyError(_("Le parcours est clôturé."))
+    objective = fields.get("objective")
+    if objective is not None and objective.pathway_id != pathway.pk:
+        raise JourneyError(_("Cet objectif n'appartient pas à ce parcours."))
+    provider = fields.get("provider")
+    if provider is not None and provider.programme_id != pathway.programme_id:
+        raise JourneyError(_("L'intervenant doit être un partenaire du programme."))
+    action = PlanAction.objects.create(pathway=pathway, title=title, **fields)
+    record(verb="plan_action.added", actor=by, target=pathway, payload={"plan_action": action.pk})
+    return action
+
+
+@transaction.atomic
+def contact_add(*, pathway: Pathway, by, membership=None, **fields) -> Contact:
+    circle = fields.setdefault("circle", Circle.TEAM)
+    check_circle(circle=circle, author_membership=membership, health=False)
+    if fields["occurred_on"] > timezone.localdate():
+        raise JourneyError(_("La date du contact ne peut pas être dans le futur."))
+    contact = Contact.objects.create(pathway=pathway, author=by, **fields)
+    if pathway.last_contact_on is None or contact.occurred_on > pathway.last_contact_on:
+        pathway.last_contact_on = contact.occurred_on
+        pathway.save(update_fields=["last_contact_on", "updated_at"])
+    record(verb="contact.added", actor=by, target=pathway, payload={"contact": contact.pk, "circle": circle})
+    return contact
+
+
+@transaction.atomic
+def note_add(
+    *, pathway: Pathway, body: str, by, membership=None, circle: str = Circle.TEAM, health_related=False
+):
+    check_circle(circle=circle, author_membership=membership, health=health_related)
+    note = Note.objects.create(
+        pathway=pathway, author=by, body=body, circle=circle, health_related=health_related
+    )
+    record(verb="note.added", actor=by, target=pathway, payload={"note": note.pk, "circle": circle})
+    return note
+
+
+@transaction.atomic
+def review_add(
+    *,
+    pathway: Pathway,
+    kind: str,
+    held_on: datetime.date,
+    by,
+    ratings: dict[int, tuple[str, str]],
+    summary: str = "",
+    membership=None,
+    circle: str = Circle.TEAM,
+) -> Review:
+    """Record a bilan rating each open objective (``ratings``: objective id → (rating, comment))."""
+    check_circle(circle=circle, author_membership=membership, health=False)
+    if held_on > timezone.localdate():
+        raise JourneyError(_("La date du bilan ne peut pas être dans le futur."))
+    objectives = {o.pk: o for o in pathway.objectives.all()}
+    missing = [o.wording for pk, o in objectives.items() if pk not in ratings]
+    if missing:
+        raise JourneyError(_("Chaque objectif doit être évalué : %(list)s.") % {"list": ", ".join(missing)})
+    unknown = set(ratings) - set(objectives)
+    if unknown:
+        raise JourneyError(_("Objectif inconnu dans ce bilan."))
+    review = Review.objects.create(
+        pathway=pathway, kind=kind, held_on=held_on, summary=summary, author=by, circle=circle
+    )
+    ReviewRating.objects.bulk_create(
+        [
+            ReviewRating(review=review, objective=objectives[pk], rating=rating, comment=comment)
+            for pk, (rating, comment) in ratings.items()
+        ]
+    )
+    if kind == ReviewKind.FINAL:
+        for pk, (rating, _comment) in ratings.items():
+            objectives[pk].status = rating
+        Objective.objects.bulk_update(objectives.values(), ["status"])
+    pathway.next_review_on = (
+        None
+        if kind == ReviewKind.FINAL
+        else held_on + datetime.timedelta(weeks=pathway.programme.review_cadence_weeks)
+    )
+    pathway.save(update_fields=["next_review_on", "updated_at"])
+    record(verb="review.added", actor=by, target=pathway, payload={"review": review.pk, "kind": kind})
+    return review

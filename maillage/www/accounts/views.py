@@ -1,0 +1,200 @@
+"""Accepting an invitation, and the programme's team page where managers invite and revoke.
+
+The login, logout and password pages are allauth's (templates in templates/account/).
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from maillage import permissions as perms
+from maillage.accounts import services
+from maillage.accounts.models import Invitation, User
+from maillage.programmes.models import Programme
+from maillage.www.accounts.forms import (
+    ConfirmOnlyForm,
+    CurrentPasswordForm,
+    InvitationForm,
+    NewAccountPasswordForm,
+)
+from maillage.www.context import SESSION_KEY, current_membership
+
+# --- accepting an invitation ----------------------------------------------------------------------
+
+
+def _invalid_invitation(request: HttpRequest) -> HttpResponse:
+    # One page and one status for unknown, expired, used and revoked links: nothing to probe.
+    return render(request, "account/invitation_invalid.html", status=404)
+
+
+def _password_form(request: HttpRequest, invitation: Invitation, account: User | None):
+    data = request.POST if request.method == "POST" else None
+    if account is None:
+        candidate = User(
+            email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name
+        )
+        return NewAccountPasswordForm(data, user=candidate)
+    if request.user.is_authenticated and request.user.pk == account.pk:
+        return ConfirmOnlyForm(data)
+    return CurrentPasswordForm(data)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_for_token(token)
+    except services.InvitationInvalid:
+        return _invalid_invitation(request)
+    account = services.existing_account(invitation)
+    context = {"invitation": invitation, "account": account}
+    if request.user.is_authenticated and request.user.email.lower() != invitation.email:
+        # Accepting would sign this browser in as someone else: ask to sign out first.
+        return render(request, "account/invitation_accept.html", {**context, "other_account": True})
+
+    form = _password_form(request, invitation, account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(token=token, password=form.password, by_request=request)
+        except services.InvitationInvalid:
+            return _invalid_invitation(request)
+        except ValidationError as error:
+            form.add_error("password1" if "password1" in form.fields else None, error)
+        else:
+            membership_id = (
+                Invitation.objects.filter(pk=invitation.pk).values_list("membership_id", flat=True).first()
+            )
+            programme = invitation.programme.name
+            if request.user.is_authenticated and request.user.pk == user.pk:
+                request.session[SESSION_KEY] = membership_id
+                messages.success(
+                    request,
+                    _("Bienvenue ! Vous avez rejoint %(programme)s en tant que %(role)s.")
+                    % {"programme": programme, "role": invitation.get_role_display()},
+                )
+                return redirect("home")
+            messages.success(
+                request,
+                _("Vous avez rejoint %(programme)s. Connectez-vous pour continuer.")
+                % {"programme": programme},
+            )
+            return redirect("account_login")
+    return render(request, "account/invitation_accept.html", {**context, "form": form})
+
+
+# --- the team page ---------------------------------------------------------------------------------
+
+
+def _managed_programme(request: HttpRequest) -> Programme:
+    """The current programme, if the user may manage its members; 404 otherwise (never 403)."""
+    membership = current_membership(request)
+    if membership is None or not perms.can_manage_members(request.user, membership.programme):
+        raise Http404
+    return membership.programme
+
+
+def _organisations(request: HttpRequest, programme: Programme):
+    return perms.organisations_visible_to(request.user).filter(programme=programme, is_active=True)
+
+
+def _render_team(request: HttpRequest, programme: Programme, form: InvitationForm) -> HttpResponse:
+    members = (
+        perms.memberships_visible_to(request.user)
+        .filter(programme=programme)
+        .active()
+        .select_related("user", "organisation")
+        .order_by("user__last_name", "user__first_name", "role")
+    )
+    invitations = (
+        Invitation.objects.open()
+        .filter(programme=programme)
+        .select_related("organisation", "invited_by")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "account/team.html",
+        {
+            "programme": programme,
+            "members": members,
+            "invitations": invitations,
+            "form": form,
+            "invitation_days": settings.MAILLAGE_INVITATION_DAYS,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def team(request: HttpRequest) -> HttpResponse:
+    programme = _managed_programme(request)
+    return _render_team(request, programme, InvitationForm(organisations=_organisations(request, programme)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    programme = _managed_programme(request)
+    if request.method == "GET":
+        return redirect("accounts:team")
+    form = InvitationForm(request.POST, organisations=_organisations(request, programme))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation, _token = services.invitation_create(
+                programme=programme,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                role=data["role"],
+                organisation=data["organisation"],
+                job_title=data["job_title"],
+                bound_by_secrecy=data["bound_by_secrecy"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            field = {"organisation": "organisation", "invalid_role": "role"}.get(error.code, None)
+            form.add_error(field, error)
+        else:
+            days = settings.MAILLAGE_INVITATION_DAYS
+            messages.success(
+                request,
+                ngettext(
+                    "Invitation envoyée à %(email)s. Le lien est valable %(days)s jour.",
+                    "Invitation envoyée à %(email)s. Le lien est valable %(days)s jours.",
+                    days,
+                )
+                % {"email": invitation.email, "days": days},
+            )
+            return redirect("accounts:team")
+    return _render_team(request, programme, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = _managed_programme(request)
+    invitation = get_object_or_404(
+        Invitation.objects.open().filter(programme=programme).select_related("organisation"), pk=pk
+    )
+    if request.method == "POST":
+        try:
+            services.invitation_revoke(invitation=invitation, by=request.user, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("L'invitation de %(email)s est annulée : son lien ne fonctionne plus.")
+                % {"email": invitation.email},
+            )
+        return redirect("accounts:team")
+    return render(request, "account/invitation_revoke.html", {"invitation": invitation})

@@ -1,0 +1,212 @@
+"""Programme isolation: nothing of programme B is reachable from programme A, whatever the role.
+
+Every URL of the project that takes an object id must be listed in ``PK_URLS`` with a factory that
+builds one object of a given programme. The first test fails when a new id-taking URL appears without
+being covered here: add it to the registry in the same change.
+"""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from maillage.accounts.models import Invitation
+from maillage.programmes.enums import Role
+from maillage.www.context import SESSION_KEY
+from tests.factories import (
+    CharterVersionFactory,
+    ChildFactory,
+    GuardianFactory,
+    HouseholdFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ProgrammeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = list(Role.values)
+
+# Text that exists only in programme B: it must never appear in a response to a user of programme A.
+SECRET = "Zéphyrine-Isolée"
+
+
+def _organisation(programme):
+    organisation = OrganisationFactory(programme=programme, name=f"Partenaire {SECRET}")
+    return {"pk": organisation.pk}, organisation
+
+
+def _child(programme):
+    child = ChildFactory(programme=programme, last_name=SECRET, household__name=f"Foyer {SECRET}")
+    GuardianFactory(household=child.household, last_name=SECRET)
+    return {"pk": child.pk}, child
+
+
+def _household(programme):
+    household = HouseholdFactory(programme=programme, name=f"Foyer {SECRET}")
+    GuardianFactory(household=household, last_name=SECRET)
+    ChildFactory(programme=programme, household=household, last_name=SECRET)
+    return {"pk": household.pk}, household
+
+
+def _invitation(programme):
+    invitation = Invitation.objects.create(
+        email="zephyrine.isolee@exemple.test",
+        first_name="Zéphyrine",
+        last_name=SECRET,
+        programme=programme,
+        role=Role.REFERENT,
+        invited_by=UserFactory(),
+        token_hash=Invitation.hash_token(Invitation.new_token()),
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    return {"pk": invitation.pk}, invitation
+
+
+# url name → factory(programme) returning (reverse kwargs, the object).
+PK_URLS = {
+    "programmes:organisation": _organisation,
+    "programmes:organisation_edit": _organisation,
+    "people:child": _child,
+    "people:household": _household,
+    "accounts:invitation_revoke": _invitation,
+}
+
+
+def _walk(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield name, pattern
+
+
+def project_pk_url_names() -> set[str]:
+    """Names of the project's own URLs (not Django's admin nor allauth) that take an object id."""
+    names = set()
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if not pattern.callback.__module__.startswith("maillage."):
+            continue
+        if any(
+            kwarg == "pk" or kwarg.endswith("_pk") or kwarg.endswith("_id")
+            for kwarg in pattern.pattern.converters
+        ):
+            assert name, f"an id-taking URL has no name: {pattern.pattern}"
+            names.add(name)
+    return names
+
+
+def test_every_url_taking_an_object_id_is_in_the_isolation_registry():
+    missing = project_pk_url_names() - set(PK_URLS)
+    assert not missing, f"add these URLs to PK_URLS in tests/test_isolation.py: {sorted(missing)}"
+
+
+def test_the_registry_names_only_urls_that_exist():
+    assert set(PK_URLS) <= project_pk_url_names()
+
+
+def _client_of(role, programme) -> Client:
+    client = Client()
+    client.force_login(MembershipFactory(role=role, programme=programme).user)
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", sorted(PK_URLS))
+def test_no_role_of_programme_a_reaches_an_object_of_programme_b(url_name, role):
+    programme_a, programme_b = ProgrammeFactory(), ProgrammeFactory()
+    kwargs, obj = PK_URLS[url_name](programme_b)
+    updated_at = type(obj).objects.filter(pk=obj.pk).values_list("updated_at", flat=True).get()
+    client = _client_of(role, programme_a)
+    url = reverse(url_name, kwargs=kwargs)
+
+    get = client.get(url)
+    post = client.post(url, {"name": "Renommé", "kind": "other", "confirm": "on"})
+
+    assert 404 in (get.status_code, post.status_code)
+    for response in (get, post):
+        assert response.status_code in (404, 405), f"{url_name} answered {response.status_code} to a {role}"
+        assert SECRET not in response.content.decode()
+    assert type(obj).objects.filter(pk=obj.pk).values_list("updated_at", flat=True).get() == updated_at
+
+
+@pytest.mark.parametrize("url_name", sorted(PK_URLS))
+def test_a_coordinator_of_both_programmes_reaches_the_object_only_through_the_programme_of_b(url_name):
+    """The control case: the registry's objects are reachable at all, so the 404s above mean something."""
+    programme_b = ProgrammeFactory()
+    kwargs, _obj = PK_URLS[url_name](programme_b)
+    client = Client()
+    membership = MembershipFactory(role=Role.COORDINATOR, programme=programme_b)
+    client.force_login(membership.user)
+    if url_name.startswith("accounts:"):
+        # The team pages act on the current programme: make B's membership the current one.
+        session = client.session
+        session[SESSION_KEY] = membership.pk
+        session.save()
+    assert client.get(reverse(url_name, kwargs=kwargs)).status_code == 200
+
+
+# --- pages of the current programme: a forged session cannot reach another programme ----------
+
+
+CURRENT_PROGRAMME_PAGES = [
+    "home",
+    "programmes:profile",
+    "programmes:profile_edit",
+    "programmes:organisations",
+    "programmes:charter",
+    "programmes:charter_publish",
+    "people:children",
+]
+
+
+@pytest.fixture
+def programme_b_with_secrets():
+    programme_b = ProgrammeFactory(name=f"PRE {SECRET}")
+    _organisation(programme_b)
+    _child(programme_b)
+    CharterVersionFactory(programme=programme_b, title=f"Charte {SECRET}")
+    return programme_b
+
+
+@pytest.mark.parametrize("url_name", CURRENT_PROGRAMME_PAGES)
+def test_pointing_the_session_at_someone_elses_membership_shows_only_ones_own_programme(
+    url_name, programme_b_with_secrets
+):
+    someone_in_b = MembershipFactory(role=Role.COORDINATOR, programme=programme_b_with_secrets)
+    client = _client_of(Role.COORDINATOR, ProgrammeFactory())
+    session = client.session
+    session[SESSION_KEY] = someone_in_b.pk
+    session.save()
+
+    response = client.get(reverse(url_name))
+
+    assert response.status_code == 200
+    assert SECRET not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_switching_to_a_membership_of_another_person_is_refused(role, programme_b_with_secrets):
+    someone_in_b = MembershipFactory(role=role, programme=programme_b_with_secrets)
+    client = _client_of(role, ProgrammeFactory())
+
+    response = client.post(reverse("switch_membership"), {"membership": someone_in_b.pk})
+
+    assert response.status_code == 404
+    assert SESSION_KEY not in client.session
+    assert SECRET not in client.get(reverse("home")).content.decode()
+
+
+def test_search_in_lists_never_returns_rows_of_another_programme(programme_b_with_secrets):
+    client = _client_of(Role.COORDINATOR, ProgrammeFactory())
+    for url_name in ("people:children", "programmes:organisations"):
+        response = client.get(reverse(url_name), {"q": "zephyrine isolee"})
+        assert response.status_code == 200
+        assert SECRET not in response.content.decode()
