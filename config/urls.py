@@ -7,6 +7,7 @@ from django.urls import include, path
 def not_found(request):
     raise Http404
 
+
 urlpatterns = [
     path("", include("maillage.www.pages.urls")),
     path("compte/", include("maillage.www.accounts.urls")),

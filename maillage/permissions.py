@@ -15,12 +15,17 @@ role × object × action × relation matrix from it.
 import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from maillage.governance.enums import BodyKind
+from maillage.governance.models import AgendaItem
+from maillage.pathways.enums import CIRCLE_ORDER, Circle, PathwayState
+from maillage.pathways.models import BreakGlass, CaseTeamMember, Consent, Pathway
 from maillage.people.models import Child, Guardian, Household
 from maillage.programmes.enums import Role
 from maillage.programmes.models import CharterSignature, CharterVersion, Membership, Organisation, Programme
+from maillage.referrals.models import Referral
 
 
 class Access(StrEnum):
@@ -195,10 +200,27 @@ def _programmes_where(user, kind: str, *accesses: Access) -> QuerySet[Membership
     return active_memberships(user).filter(role__in=roles_granting(kind, *accesses))
 
 
-def _in_programme_with(user, kind: str, *accesses: Access, programme_field: str = "programme"):
-    return Exists(
-        _programmes_where(user, kind, *accesses).filter(programme=OuterRef(programme_field)).values("pk")
+def _in_programme_with(
+    user, kind: str, *accesses: Access, programme_field: str = "programme", nominative: bool = False
+):
+    memberships = nominative_memberships(user) if nominative else active_memberships(user)
+    memberships = memberships.filter(role__in=roles_granting(kind, *accesses))
+    return Exists(memberships.filter(programme=OuterRef(programme_field)).values("pk"))
+
+
+def nominative_memberships(user) -> QuerySet[Membership]:
+    """Active memberships that may reach names: their holder signed the programme's current charter.
+
+    A programme always has a published charter from its creation; a member who has not signed its
+    latest version reaches no nominative data at all (CONFIDENTIALITY.md, conditions across rows).
+    """
+    current = (
+        CharterVersion.objects.filter(published_at__isnull=False, programme=OuterRef(OuterRef("programme")))
+        .order_by("-number")
+        .values("pk")[:1]
     )
+    signed = CharterSignature.objects.filter(membership=OuterRef("pk"), version=Subquery(current))
+    return active_memberships(user).filter(Exists(signed))
 
 
 # --- scopes --------------------------------------------------------------------------------------
@@ -220,30 +242,301 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
 
 
 def children_visible_to(user) -> QuerySet[Child]:
-    """Children whose identity the user may see.
+    """Children whose identity (name, household) the user may see.
 
-    Coordinators: every child of their programme. Case-team roles (référent, EPS member) reach a
-    child through a pathway, which the journey adds; until then they reach none. Everyone else:
-    none. Never a child of a programme where the user holds no active membership.
+    Coordinators: every child of their programme. Référents: the children of pathways where they
+    are in the case team. EPS members: the same, or during the access window of an EPS meeting
+    that lists the situation — and only when they meet the *secret partagé* conditions (bound by
+    secrecy, not refusing it, organisation covered by the family's consent); otherwise they see the
+    pseudonymised situation. A break-glass grant opens one child for an hour. Never a child of
+    another programme, nor without the signed charter.
     """
-    return Child.objects.filter(_in_programme_with(user, CHILD, A.PROGRAMME))
+    by_programme = _in_programme_with(user, CHILD, A.PROGRAMME, nominative=True)
+    through_pathways = Exists(
+        Pathway.objects.filter(child=OuterRef("pk")).filter(_relation(user, CHILD, prefix="")).values("pk")
+    )
+    return Child.objects.filter(by_programme | through_pathways)
 
 
 def households_visible_to(user) -> QuerySet[Household]:
-    """Households of the children the user may see (same rule as ``children_visible_to``)."""
-    return Household.objects.filter(_in_programme_with(user, CHILD, A.PROGRAMME))
+    """Households of the children whose identity the user may see."""
+    return Household.objects.filter(Exists(children_visible_to(user).filter(household=OuterRef("pk"))))
 
 
 def guardians_visible_to(user) -> QuerySet[Guardian]:
-    """Adults of the households the user may see (same rule as ``children_visible_to``)."""
-    return Guardian.objects.filter(
-        _in_programme_with(user, CHILD, A.PROGRAMME, programme_field="household__programme")
-    )
+    """Adults of the households the user may see."""
+    return Guardian.objects.filter(Exists(households_visible_to(user).filter(pk=OuterRef("household"))))
 
 
 def charter_versions_visible_to(user) -> QuerySet[CharterVersion]:
     """Published charter versions of the user's programmes: every member reads the charter."""
     return CharterVersion.objects.published().filter(_in_programme_with(user, CHARTER, A.PROGRAMME))
+
+
+# --- the journey: relations of a user to a pathway ----------------------------------------------------
+#
+# Every scope below is built from ``_relation(user, kind, prefix)``: a Q over rows that lead to a
+# pathway through ``prefix`` (``""`` on Pathway itself, ``"pathway__"`` on items), allowing exactly
+# what the policy table grants to each role the user holds, in SQL.
+
+# Roles whose written items, consents or plan a role may change (the table's "edit", "record").
+WRITE_POLICY: dict[str, dict[str, Access]] = {
+    PATHWAY: {Role.COORDINATOR: A.PROGRAMME, Role.REFERENT: A.CASE_TEAM},
+    CONSENT: {Role.COORDINATOR: A.PROGRAMME, Role.REFERENT: A.CASE_TEAM},
+    # Written items (notes, contacts): the case team writes, within the circles it may use.
+    ITEM_PARTNERS: {Role.COORDINATOR: A.PROGRAMME, Role.REFERENT: A.CASE_TEAM, Role.EPS_MEMBER: A.CASE_TEAM},
+    REFERRAL: {Role.COORDINATOR: A.PROGRAMME},
+}
+
+# Kinds whose T/E access needs the secret conditions (the identity, and secret-circle items).
+SECRET_KINDS = {CHILD, ITEM_SECRET}
+
+
+def write_access(role: str, kind: str) -> Access:
+    return WRITE_POLICY.get(kind, {}).get(role, Access.NONE)
+
+
+def _pathway_ref(prefix: str):
+    """OuterRef to the pathway's id, from a row that reaches it through ``prefix``."""
+    return OuterRef("pk") if prefix == "" else OuterRef(prefix.removesuffix("__"))
+
+
+def _open_with_consent(prefix: str) -> Q:
+    """The pathway is open and a holder of parental authority's consent is in force."""
+    consents = Consent.objects.valid().filter(
+        pathway=_pathway_ref(prefix), guardian__has_parental_authority=True
+    )
+    return ~Q(**{f"{prefix}state": PathwayState.CLOSED}) & Q(Exists(consents.values("pk")))
+
+
+def _case_team(user, memberships: QuerySet[Membership], prefix: str, *, secret: bool) -> Q:
+    """The user is in the case team: the accountable référent, or an added member in force.
+
+    Added members reach the pathway only while it is open with a consent in force: after a
+    withdrawal or the exit, the case team shrinks to the référent and the coordinator.
+    """
+    pathway = _pathway_ref(prefix)
+    in_programme = memberships.filter(programme=OuterRef(f"{prefix}programme"))
+    referent = Q(**{f"{prefix}referent": user}) & Q(Exists(in_programme.values("pk")))
+    members = CaseTeamMember.objects.current().filter(pathway=pathway, membership__in=memberships)
+    if secret:
+        members = members.filter(
+            membership__bound_by_secrecy=True,
+            membership__refuses_shared_secret=False,
+            membership__organisation__consents__pathway=pathway,
+            membership__organisation__consents__care=True,
+            membership__organisation__consents__withdrawn_on__isnull=True,
+        )
+    added = Q(Exists(members.values("pk"))) & _open_with_consent(prefix)
+    return referent | added
+
+
+def _eps_window(memberships: QuerySet[Membership], prefix: str, *, secret: bool) -> Q:
+    """The user sits in an EPS whose meeting lists the situation, during its access window."""
+    now = timezone.now()
+    pathway = _pathway_ref(prefix)
+    items = AgendaItem.objects.filter(
+        pathway=pathway,
+        meeting__agenda_published_at__lte=now,
+        meeting__access_ends_at__gte=now,
+        meeting__body__kind=BodyKind.EPS,
+        meeting__body__members__membership__in=memberships,
+    )
+    if secret:
+        items = items.filter(
+            meeting__body__members__membership__bound_by_secrecy=True,
+            meeting__body__members__membership__refuses_shared_secret=False,
+            meeting__body__members__membership__organisation__consents__pathway=pathway,
+            meeting__body__members__membership__organisation__consents__care=True,
+            meeting__body__members__membership__organisation__consents__withdrawn_on__isnull=True,
+        )
+    return Q(Exists(items.values("pk"))) & _open_with_consent(prefix)
+
+
+def _break_glass(user, prefix: str) -> Q:
+    grants = BreakGlass.objects.current().filter(
+        user=user, pathway=_pathway_ref(prefix), membership__in=nominative_memberships(user)
+    )
+    return Q(Exists(grants.values("pk")))
+
+
+def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
+    """Rows (reached through ``prefix``) that the policy table lets ``user`` reach for ``kind``.
+
+    One clause per role the table opens: the role's memberships (active, charter signed) in the
+    row's programme for ``programme``; the case team for ``case_team``; case team or EPS window
+    for ``case_team_or_eps``. The secret conditions apply to the identity and to secret items for
+    every role but the coordinator's and the référent's. Archived pathways are out of every
+    scope; a break-glass grant (read only) opens one pathway whatever its state.
+    """
+    cell = write_access if table == "write" else access
+    nominative = nominative_memberships(user)
+    q = Q(pk__in=[])
+    for role in Role.values:
+        granted = cell(role, kind)
+        if granted not in {A.PROGRAMME, A.CASE_TEAM, A.CASE_TEAM_OR_EPS}:
+            continue
+        memberships = nominative.filter(role=role)
+        secret = kind in SECRET_KINDS and role not in {Role.COORDINATOR, Role.REFERENT}
+        if granted == A.PROGRAMME:
+            q |= Q(Exists(memberships.filter(programme=OuterRef(f"{prefix}programme")).values("pk")))
+        elif granted == A.CASE_TEAM:
+            q |= _case_team(user, memberships, prefix, secret=secret)
+        else:
+            q |= _case_team(user, memberships, prefix, secret=secret) | _eps_window(
+                memberships, prefix, secret=secret
+            )
+    q &= Q(**{f"{prefix}archived_at__isnull": True})
+    if table == "read":
+        q |= _break_glass(user, prefix)
+    return q
+
+
+def pathways_visible_to(user) -> QuerySet[Pathway]:
+    """Pathways the user may open (state, plan, objectives, actions).
+
+    Coordinator: all of the programme. Référent: their case team. EPS member: case team or EPS
+    access window, read-only, pseudonymised unless the identity is visible too. Referrer: none
+    here — they follow their own referrals' status only. DPO: break-glass only.
+    """
+    return Pathway.objects.filter(_relation(user, PATHWAY))
+
+
+def pathways_editable_by(user) -> QuerySet[Pathway]:
+    """Pathways whose plan and steps the user may change: coordinator (programme), référent (team)."""
+    return Pathway.objects.filter(_relation(user, PATHWAY, table="write")).exclude(state=PathwayState.CLOSED)
+
+
+def referrals_visible_to(user) -> QuerySet[Referral]:
+    """Referrals: coordinator and référent, those of the programme; a referrer, their own only."""
+    own_roles = roles_granting(REFERRAL, A.OWN)
+    programme = _in_programme_with(user, REFERRAL, A.PROGRAMME, nominative=True)
+    own = Q(submitted_by=user) & Q(
+        Exists(
+            nominative_memberships(user)
+            .filter(role__in=own_roles, programme=OuterRef("programme"))
+            .values("pk")
+        )
+    )
+    return Referral.objects.filter(Q(programme) | own)
+
+
+def referrals_decidable_by(user) -> QuerySet[Referral]:
+    """Referrals whose review the user may lead (eligibility, accept, decline, redirect)."""
+    roles = [role for role in Role.values if write_access(role, REFERRAL) == A.PROGRAMME]
+    memberships = nominative_memberships(user).filter(role__in=roles)
+    return Referral.objects.filter(Exists(memberships.filter(programme=OuterRef("programme")).values("pk")))
+
+
+def consents_visible_to(user) -> QuerySet[Consent]:
+    """Consents: coordinator (programme), référent and EPS case-team members (read the scope)."""
+    return Consent.objects.filter(_relation(user, CONSENT, prefix="pathway__"))
+
+
+CIRCLE_KINDS = {Circle.TEAM: ITEM_TEAM, Circle.SECRET: ITEM_SECRET, Circle.PARTNERS: ITEM_PARTNERS}
+
+
+def items_readable_by(user, model) -> QuerySet:
+    """Written items (``DiagnosticSection``, ``Contact``, ``Note``, ``Review``) the user may read.
+
+    By circle: ``team`` — coordinator, the pathway's référent(s), the author; ``secret`` — the
+    same plus case-team and EPS members meeting the secret conditions; ``partners`` — every
+    case-team and EPS member. The author always reads what they wrote while they see the pathway.
+    """
+    q = Q(pk__in=[])
+    for circle, kind in CIRCLE_KINDS.items():
+        q |= Q(circle=circle) & _relation(user, kind, prefix="pathway__")
+    q |= Q(author=user) & Q(pathway__in=pathways_visible_to(user))
+    return model.objects.filter(q)
+
+
+def plan_visible_to(user, model) -> QuerySet:
+    """Objectives, plan actions and review ratings follow the pathway (``PATHWAY`` column)."""
+    return model.objects.filter(_relation(user, PATHWAY, prefix="pathway__"))
+
+
+def identity_visible(user, pathway: Pathway) -> bool:
+    """Whether the user may see the child's identity on this pathway, not just its pseudonym."""
+    return children_visible_to(user).filter(pk=pathway.child_id).exists()
+
+
+def circles_writable_by(user, pathway: Pathway) -> list[str]:
+    """Circles the user may write in on this pathway (most restrictive first).
+
+    Nobody writes on a pathway they cannot edit items of. A member who refuses the secret
+    partagé writes ``team`` only.
+    """
+    if (
+        not Pathway.objects.filter(pk=pathway.pk)
+        .filter(_relation(user, ITEM_PARTNERS, table="write"))
+        .exists()
+    ):
+        return []
+    membership = nominative_memberships(user).filter(programme=pathway.programme_id).first()
+    if membership is not None and membership.refuses_shared_secret:
+        return [Circle.TEAM]
+    return [c.value for c in CIRCLE_ORDER]
+
+
+def can_write_items(user, pathway: Pathway) -> bool:
+    """Write notes, contacts, diagnosis and bilans: coordinator, référent, case-team members."""
+    return pathway.is_open and bool(circles_writable_by(user, pathway))
+
+
+def can_edit_pathway(user, pathway: Pathway) -> bool:
+    """Change the plan, the steps, the référent, the case team, or close: coordinator and référent."""
+    return pathways_editable_by(user).filter(pk=pathway.pk).exists()
+
+
+def can_manage_consents(user, pathway: Pathway) -> bool:
+    """Record or withdraw a family's consent: coordinator (programme) and référent (case team)."""
+    return (
+        pathway.is_open
+        and Pathway.objects.filter(pk=pathway.pk).filter(_relation(user, CONSENT, table="write")).exists()
+    )
+
+
+def can_reopen_pathway(user, pathway: Pathway) -> bool:
+    """Reopen a closed pathway (as a new one): the coordinator of the programme."""
+    return has_role(user, pathway.programme, Role.COORDINATOR) and pathway.state == PathwayState.CLOSED
+
+
+def can_submit_referral(user, programme: Programme) -> bool:
+    """Send a fiche d'orientation: referring partners; the coordinator enters one for a family."""
+    return (
+        nominative_memberships(user)
+        .filter(programme=programme, role__in=[Role.REFERRER, Role.COORDINATOR])
+        .exists()
+    )
+
+
+def can_break_glass(user, programme: Programme) -> bool:
+    """Open a file outside one's scope for an hour, with a reason: coordinator and DPO."""
+    return (
+        nominative_memberships(user)
+        .filter(programme=programme, role__in=[Role.COORDINATOR, Role.DPO])
+        .exists()
+    )
+
+
+def pseudonym(pathway: Pathway, on: datetime.date | None = None) -> str:
+    """The pseudonymised form: « Situation DEMO-2026-0142 — fille, 9 ans, CE2, école REP »."""
+    from django.utils.translation import gettext as _
+
+    from maillage.people.enums import Sex
+    from maillage.referrals.eligibility import age_on
+
+    child = pathway.child
+    on = on or timezone.localdate()
+    parts = [
+        _("fille") if child.sex == Sex.GIRL else _("garçon"),
+        _("%(age)s ans") % {"age": age_on(child.birth_date, on)},
+    ]
+    if child.school_level and child.school_level not in {"none", "other"}:
+        parts.append(child.get_school_level_display())
+    if child.school_id and child.school.priority_education:
+        parts.append(_("école %(kind)s") % {"kind": child.school.priority_education})
+    return _("Situation %(code)s — %(details)s") % {"code": pathway.case_code, "details": ", ".join(parts)}
 
 
 # --- predicates ----------------------------------------------------------------------------------

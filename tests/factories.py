@@ -77,6 +77,7 @@ class OrganisationFactory(DjangoModelFactory):
 class MembershipFactory(DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     programme = factory.SubFactory(ProgrammeFactory)
@@ -84,6 +85,16 @@ class MembershipFactory(DjangoModelFactory):
     role = Role.COORDINATOR
     starts_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
     bound_by_secrecy = factory.LazyAttribute(lambda o: o.role in {Role.COORDINATOR, Role.REFERENT})
+
+    @factory.post_generation
+    def signed_charter(obj, create, extracted, **kwargs):
+        """Members sign their programme's current charter unless ``signed_charter=False``."""
+        if not create or extracted is False:
+            return
+        version = obj.programme.charter_versions.published().order_by("-number").first()
+        if version is None:
+            version = CharterVersionFactory(programme=obj.programme, number=1)
+        CharterSignature.objects.get_or_create(version=version, membership=obj)
 
 
 class CharterVersionFactory(DjangoModelFactory):

@@ -219,7 +219,7 @@ def test_only_the_holder_of_a_membership_in_force_may_sign_for_it():
 
 @pytest.mark.django_db
 def test_signing_asks_for_the_latest_published_version_only():
-    membership = MembershipFactory(role=Role.REFERENT)
+    membership = MembershipFactory(role=Role.REFERENT, signed_charter=False)
     assert not perms.must_sign_charter(membership), "nothing published, nothing to sign"
     first = CharterVersionFactory(programme=membership.programme, number=1)
     CharterVersionFactory(programme=membership.programme, number=2, published_at=None)

@@ -398,3 +398,28 @@ class ReviewRating(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.objective}: {self.rating}"
+
+
+class BreakGlassQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class BreakGlass(BaseModel):
+    """A journaled, time-limited opening of a file outside one’s scope, with a mandatory reason."""
+
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="break_glass_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    membership = models.ForeignKey("programmes.Membership", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("motif"))
+    expires_at = models.DateTimeField()
+
+    objects = BreakGlassQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("accès exceptionnel")
+        indexes = [models.Index(fields=["user", "expires_at"], name="break_glass_user_expiry")]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.pathway}"

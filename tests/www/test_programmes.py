@@ -291,7 +291,7 @@ def test_the_directory_pages_its_rows(client, login_as, programme):
 
 
 def test_the_partner_page_lists_its_members_with_their_secrecy_and_charter(client, login_as, programme):
-    login_as(Role.REFERENT, programme=programme)
+    login_as(Role.REFERENT, programme=programme, signed_charter=False)
     organisation = OrganisationFactory(
         programme=programme,
         name="Service social départemental",
@@ -301,6 +301,7 @@ def test_the_partner_page_lists_its_members_with_their_secrecy_and_charter(clien
     version = CharterVersionFactory(programme=programme)
     signed = MembershipFactory(
         programme=programme,
+        signed_charter=False,
         organisation=organisation,
         role=Role.EPS_MEMBER,
         bound_by_secrecy=True,
@@ -310,6 +311,7 @@ def test_the_partner_page_lists_its_members_with_their_secrecy_and_charter(clien
     CharterSignatureFactory(version=version, membership=signed)
     MembershipFactory(
         programme=programme,
+        signed_charter=False,
         organisation=organisation,
         role=Role.REFERRER,
         user__first_name="Marc",
@@ -317,6 +319,7 @@ def test_the_partner_page_lists_its_members_with_their_secrecy_and_charter(clien
     )
     MembershipFactory(
         programme=programme,
+        signed_charter=False,
         organisation=organisation,
         role=Role.REFERRER,
         user__first_name="Ancien",
@@ -339,7 +342,7 @@ def test_the_partner_page_lists_its_members_with_their_secrecy_and_charter(clien
 
 
 def test_a_signature_of_an_old_charter_version_does_not_count_as_signed(client, login_as, programme):
-    membership = login_as(Role.COORDINATOR, programme=programme)
+    membership = login_as(Role.COORDINATOR, programme=programme, signed_charter=False)
     old = CharterVersionFactory(programme=programme, number=1)
     CharterSignatureFactory(version=old, membership=membership)
     CharterVersionFactory(programme=programme, number=2)
@@ -407,7 +410,7 @@ def test_other_roles_may_not_add_or_edit_partners(client, login_as, programme, r
 
 
 def test_without_a_published_charter_the_page_explains_what_it_is(client, login_as, programme):
-    login_as(Role.REFERENT, programme=programme)
+    login_as(Role.REFERENT, programme=programme, signed_charter=False)
     CharterVersionFactory(programme=programme, published_at=None, body="Brouillon secret")
     body = text_of(client.get(reverse("programmes:charter")))
     assert "Aucune charte publiée" in body
@@ -417,7 +420,7 @@ def test_without_a_published_charter_the_page_explains_what_it_is(client, login_
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_every_member_reads_the_current_charter_and_may_sign_it(client, login_as, programme, role):
-    login_as(role, programme=programme)
+    login_as(role, programme=programme, signed_charter=False)
     CharterVersionFactory(programme=programme, number=1, body="Ancien texte.")
     CharterVersionFactory(programme=programme, number=2, body="Premier article.\n\nSecond article.")
     response = client.get(reverse("programmes:charter"))
@@ -431,7 +434,7 @@ def test_every_member_reads_the_current_charter_and_may_sign_it(client, login_as
 
 
 def test_signing_the_charter_records_it_once_and_journals_it(client, login_as, programme):
-    membership = login_as(Role.EPS_MEMBER, programme=programme)
+    membership = login_as(Role.EPS_MEMBER, programme=programme, signed_charter=False)
     version = CharterVersionFactory(programme=programme)
 
     response = client.post(reverse("programmes:charter_sign"), {"accept": "on"}, follow=True)
@@ -449,7 +452,7 @@ def test_signing_the_charter_records_it_once_and_journals_it(client, login_as, p
 
 
 def test_signing_without_ticking_the_commitment_signs_nothing(client, login_as, programme):
-    login_as(Role.REFERENT, programme=programme)
+    login_as(Role.REFERENT, programme=programme, signed_charter=False)
     CharterVersionFactory(programme=programme)
     response = client.post(reverse("programmes:charter_sign"), {}, follow=True)
     assert not CharterSignature.objects.exists()
@@ -457,7 +460,7 @@ def test_signing_without_ticking_the_commitment_signs_nothing(client, login_as, 
 
 
 def test_there_is_nothing_to_sign_before_a_publication(client, login_as, programme):
-    login_as(Role.REFERENT, programme=programme)
+    login_as(Role.REFERENT, programme=programme, signed_charter=False)
     assert client.post(reverse("programmes:charter_sign"), {"accept": "on"}).status_code == 404
     assert client.get(reverse("programmes:charter_sign")).status_code == 405
 
@@ -477,7 +480,7 @@ def test_the_service_signs_only_for_ones_own_membership(programme):
 
 
 def test_the_coordinator_publishes_a_new_version_after_confirming(client, login_as, programme):
-    coordinator = login_as(Role.COORDINATOR, programme=programme)
+    coordinator = login_as(Role.COORDINATOR, programme=programme, signed_charter=False)
     CharterVersionFactory(programme=programme, number=1, title="Charte 2024", body="Texte 2024")
     referent = MembershipFactory(role=Role.REFERENT, programme=programme)
 
@@ -508,7 +511,7 @@ def test_the_coordinator_publishes_a_new_version_after_confirming(client, login_
 
 @pytest.mark.parametrize("role", sorted(set(ALL_ROLES) - {Role.COORDINATOR}))
 def test_only_the_coordinator_publishes_the_charter(client, login_as, programme, role):
-    login_as(role, programme=programme)
+    login_as(role, programme=programme, signed_charter=False)
     assert client.get(reverse("programmes:charter_publish")).status_code == 403
     response = client.post(
         reverse("programmes:charter_publish"), {"title": "T", "body": "B", "confirm": "on"}
@@ -518,7 +521,7 @@ def test_only_the_coordinator_publishes_the_charter(client, login_as, programme,
 
 
 def test_a_new_version_asks_everyone_to_sign_again(client, login_as, programme):
-    membership = login_as(Role.REFERENT, programme=programme)
+    membership = login_as(Role.REFERENT, programme=programme, signed_charter=False)
     coordinator = MembershipFactory(role=Role.COORDINATOR, programme=programme).user
     first = services.charter_publish(programme=programme, by=coordinator, title="Charte", body="v1")
     services.charter_sign(membership=membership, by=membership.user)
@@ -531,7 +534,7 @@ def test_a_new_version_asks_everyone_to_sign_again(client, login_as, programme):
 
 
 def test_publishing_numbers_versions_one_after_the_other(programme):
-    coordinator = MembershipFactory(role=Role.COORDINATOR, programme=programme).user
+    coordinator = MembershipFactory(role=Role.COORDINATOR, programme=programme, signed_charter=False).user
     numbers = [
         services.charter_publish(programme=programme, by=coordinator, title="Charte", body=f"v{n}").number
         for n in range(3)
@@ -540,7 +543,7 @@ def test_publishing_numbers_versions_one_after_the_other(programme):
 
 
 def test_a_charter_typed_in_a_browser_keeps_its_paragraphs(client, login_as, programme):
-    login_as(Role.COORDINATOR, programme=programme)
+    login_as(Role.COORDINATOR, programme=programme, signed_charter=False)
     client.post(
         reverse("programmes:charter_publish"),
         {"title": "Charte", "body": "Article 1.\r\n\r\nArticle 2.\r\nsuite", "confirm": "on"},
