@@ -16,6 +16,11 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("programme/", include("maillage.www.programmes.urls")),
     path("enfants/", include("maillage.www.people.urls")),
+    path("orientations/", include("maillage.www.referrals.urls")),
+    path("parcours/", include("maillage.www.pathways.urls")),
+    path("parcours/<int:pathway_pk>/suivi/", include("maillage.www.followup.urls")),
+    path("parcours/<int:pathway_pk>/documents/", include("maillage.www.documents.urls")),
+    path("journal/", include("maillage.www.journal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("gestion-technique/", admin.site.urls),
 ]

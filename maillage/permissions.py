@@ -251,11 +251,21 @@ def children_visible_to(user) -> QuerySet[Child]:
     pseudonymised situation. A break-glass grant opens one child for an hour. Never a child of
     another programme, nor without the signed charter.
     """
-    by_programme = _in_programme_with(user, CHILD, A.PROGRAMME, nominative=True)
+    # A child whose every pathway moved to the intermediate archive leaves the programme-wide
+    # view too: only a break-glass grant on one of those pathways opens it again.
+    by_programme = Q(_in_programme_with(user, CHILD, A.PROGRAMME, nominative=True)) & ~_archived_only("")
     through_pathways = Exists(
         Pathway.objects.filter(child=OuterRef("pk")).filter(_relation(user, CHILD, prefix="")).values("pk")
     )
     return Child.objects.filter(by_programme | through_pathways)
+
+
+def _archived_only(prefix: str) -> Q:
+    """The child (at ``prefix``) has pathways, all of them in the intermediate archive."""
+    child = OuterRef(f"{prefix}pk" if not prefix else prefix.removesuffix("__"))
+    archived = Pathway.objects.filter(child=child, archived_at__isnull=False)
+    live = Pathway.objects.filter(child=child, archived_at__isnull=True)
+    return Q(Exists(archived)) & ~Q(Exists(live))
 
 
 def households_visible_to(user) -> QuerySet[Household]:
@@ -309,20 +319,45 @@ def _open_with_consent(prefix: str) -> Q:
     return ~Q(**{f"{prefix}state": PathwayState.CLOSED}) & Q(Exists(consents.values("pk")))
 
 
-def _case_team(user, memberships: QuerySet[Membership], prefix: str, *, secret: bool) -> Q:
+def _covered_by_consent(memberships: list[Membership], prefix: str) -> Q:
+    """A consent in force on the pathway shares with the organisation of one of ``memberships``."""
+    consents = Consent.objects.valid().filter(
+        pathway=_pathway_ref(prefix),
+        shared_with__in=[m.organisation_id for m in memberships if m.organisation_id],
+    )
+    return Q(Exists(consents.values("pk")))
+
+
+def _secret_holders(memberships: list[Membership]) -> list[Membership]:
+    return [m for m in memberships if m.bound_by_secrecy and not m.refuses_shared_secret]
+
+
+def _case_team(user, memberships: list[Membership], prefix: str, *, secret: bool) -> Q:
     """The user is in the case team: the accountable référent, or an added member in force.
 
     Added members reach the pathway only while it is open with a consent in force: after a
-    withdrawal or the exit, the case team shrinks to the référent and the coordinator.
+    withdrawal or the exit, the case team shrinks to the référent and the coordinator. Under the
+    secret conditions, only memberships bound by secrecy, not refusing the secret partagé, whose
+    organisation the family's consent in force covers.
     """
-    pathway = _pathway_ref(prefix)
-    in_programme = memberships.filter(programme=OuterRef(f"{prefix}programme"))
-    referent = Q(**{f"{prefix}referent": user}) & Q(Exists(in_programme.values("pk")))
-    members = CaseTeamMember.objects.current().filter(pathway=pathway, membership__in=memberships)
     if secret:
-        members = members.filter(
-            membership__bound_by_secrecy=True,
-            membership__refuses_shared_secret=False,
+        memberships = _secret_holders(memberships)
+    if not memberships:
+        return Q(pk__in=[])
+    pathway = _pathway_ref(prefix)
+    referent = Q(
+        **{f"{prefix}referent": user, f"{prefix}programme_id__in": {m.programme_id for m in memberships}}
+    )
+    if secret:
+        referent &= _covered_by_consent(memberships, prefix)
+    members = CaseTeamMember.objects.current().filter(
+        pathway=pathway, membership_id__in=[m.pk for m in memberships]
+    )
+    if secret:
+        # One filter() call: the consent must cover the organisation of that same membership.
+        members = CaseTeamMember.objects.current().filter(
+            pathway=pathway,
+            membership_id__in=[m.pk for m in memberships],
             membership__organisation__consents__pathway=pathway,
             membership__organisation__consents__care=True,
             membership__organisation__consents__withdrawn_on__isnull=True,
@@ -331,31 +366,36 @@ def _case_team(user, memberships: QuerySet[Membership], prefix: str, *, secret: 
     return referent | added
 
 
-def _eps_window(memberships: QuerySet[Membership], prefix: str, *, secret: bool) -> Q:
+def _eps_window(memberships: list[Membership], prefix: str, *, secret: bool) -> Q:
     """The user sits in an EPS whose meeting lists the situation, during its access window."""
+    if secret:
+        memberships = _secret_holders(memberships)
+    if not memberships:
+        return Q(pk__in=[])
     now = timezone.now()
     pathway = _pathway_ref(prefix)
-    items = AgendaItem.objects.filter(
-        pathway=pathway,
-        meeting__agenda_published_at__lte=now,
-        meeting__access_ends_at__gte=now,
-        meeting__body__kind=BodyKind.EPS,
-        meeting__body__members__membership__in=memberships,
-    )
+    conditions = {
+        "pathway": pathway,
+        "meeting__agenda_published_at__lte": now,
+        "meeting__access_ends_at__gte": now,
+        "meeting__body__kind": BodyKind.EPS,
+        "meeting__body__members__membership_id__in": [m.pk for m in memberships],
+    }
     if secret:
-        items = items.filter(
-            meeting__body__members__membership__bound_by_secrecy=True,
-            meeting__body__members__membership__refuses_shared_secret=False,
-            meeting__body__members__membership__organisation__consents__pathway=pathway,
-            meeting__body__members__membership__organisation__consents__care=True,
-            meeting__body__members__membership__organisation__consents__withdrawn_on__isnull=True,
-        )
+        # In the same filter() call, so that the covered organisation is that of the user's own
+        # body membership, not of any other member of the EPS.
+        conditions |= {
+            "meeting__body__members__membership__organisation__consents__pathway": pathway,
+            "meeting__body__members__membership__organisation__consents__care": True,
+            "meeting__body__members__membership__organisation__consents__withdrawn_on__isnull": True,
+        }
+    items = AgendaItem.objects.filter(**conditions)
     return Q(Exists(items.values("pk"))) & _open_with_consent(prefix)
 
 
-def _break_glass(user, prefix: str) -> Q:
+def _break_glass(user, memberships: list[Membership], prefix: str) -> Q:
     grants = BreakGlass.objects.current().filter(
-        user=user, pathway=_pathway_ref(prefix), membership__in=nominative_memberships(user)
+        user=user, pathway=_pathway_ref(prefix), membership_id__in=[m.pk for m in memberships]
     )
     return Q(Exists(grants.values("pk")))
 
@@ -363,32 +403,38 @@ def _break_glass(user, prefix: str) -> Q:
 def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
     """Rows (reached through ``prefix``) that the policy table lets ``user`` reach for ``kind``.
 
-    One clause per role the table opens: the role's memberships (active, charter signed) in the
-    row's programme for ``programme``; the case team for ``case_team``; case team or EPS window
-    for ``case_team_or_eps``. The secret conditions apply to the identity and to secret items for
-    every role but the coordinator's and the référent's. Archived pathways are out of every
-    scope; a break-glass grant (read only) opens one pathway whatever its state.
+    The user's memberships in force with the charter signed are read first (one small query);
+    then one clause per role they hold that the table opens: the programmes of the role for
+    ``programme``; the case team for ``case_team``; case team or EPS window for
+    ``case_team_or_eps``. Secret items need a membership bound by secrecy that does not refuse
+    it, for every role; the organisation's coverage by the family's consent is required too, for
+    secret items and the identity, from every role but the coordinator's and the référent's.
+    Archived pathways are out of every scope; a break-glass grant (read only) opens one pathway
+    whatever its state.
     """
     cell = write_access if table == "write" else access
-    nominative = nominative_memberships(user)
+    held = list(nominative_memberships(user))
     q = Q(pk__in=[])
-    for role in Role.values:
+    for role in {m.role for m in held}:
         granted = cell(role, kind)
         if granted not in {A.PROGRAMME, A.CASE_TEAM, A.CASE_TEAM_OR_EPS}:
             continue
-        memberships = nominative.filter(role=role)
+        memberships = [m for m in held if m.role == role]
+        if kind == ITEM_SECRET:
+            # The secret partagé is shared between professionals bound by secrecy only (CASF
+            # L.226-2-2), whatever their role, and never with one who refused it.
+            memberships = _secret_holders(memberships)
         secret = kind in SECRET_KINDS and role not in {Role.COORDINATOR, Role.REFERENT}
         if granted == A.PROGRAMME:
-            q |= Q(Exists(memberships.filter(programme=OuterRef(f"{prefix}programme")).values("pk")))
+            q |= Q(**{f"{prefix}programme_id__in": {m.programme_id for m in memberships}})
         elif granted == A.CASE_TEAM:
             q |= _case_team(user, memberships, prefix, secret=secret)
         else:
-            q |= _case_team(user, memberships, prefix, secret=secret) | _eps_window(
-                memberships, prefix, secret=secret
-            )
+            q |= _case_team(user, memberships, prefix, secret=secret)
+            q |= _eps_window(memberships, prefix, secret=secret)
     q &= Q(**{f"{prefix}archived_at__isnull": True})
-    if table == "read":
-        q |= _break_glass(user, prefix)
+    if table == "read" and held:
+        q |= _break_glass(user, held, prefix)
     return q
 
 
@@ -418,7 +464,7 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
             .values("pk")
         )
     )
-    return Referral.objects.filter(Q(programme) | own)
+    return Referral.objects.filter(Q(programme) | own).exclude(_archived_only("child__"))
 
 
 def referrals_decidable_by(user) -> QuerySet[Referral]:

@@ -77,8 +77,9 @@ class AuditEvent(models.Model):
 
     def canonical_content(self) -> str:
         """The exact text the hash covers: every field that means something, and the chain link."""
+        # The id is not hashed, so that entries can be sealed before insertion (in bulk); order is
+        # protected by the chain: each entry's hash covers the previous entry's hash.
         content = {
-            "id": self.pk,
             "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(),
             "actor": self.actor_id,
             "actor_label": self.actor_label,

@@ -1,7 +1,6 @@
 """Writing to and checking the journal."""
 
 import json
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ def _json_safe(payload: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(payload or {}, default=str, sort_keys=True))
 
 
-def record(
+def _event(
     *,
     verb: str,
     actor=None,
@@ -29,54 +28,65 @@ def record(
     payload: dict[str, Any] | None = None,
     request=None,
 ) -> AuditEvent:
-    """Append one entry to the journal, in the caller's transaction.
-
-    Call it from inside the service that performs the operation, so that the entry and the
-    operation commit or roll back together.
-    """
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         if programme is None and hasattr(target, "programme_id"):
             programme = target.programme_id
-    if membership is not None:
-        programme = programme if programme is not None else membership.programme_id
+    if membership is not None and programme is None:
+        programme = membership.programme_id
     actor_label = ""
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_label = actor.email
     else:
         actor = None
+    return AuditEvent(
+        occurred_at=timezone.now(),
+        actor=actor,
+        actor_label=actor_label,
+        membership=membership,
+        role=membership.role if membership is not None else "",
+        programme_id=programme.pk if isinstance(programme, models.Model) else programme,
+        verb=verb,
+        target_type=target_type,
+        target_id=str(target_id) if target_id != "" else "",
+        payload=_json_safe(payload),
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+        ip_address=getattr(request, "client_ip", "") if request is not None else "",
+    )
+
+
+def _append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Seal ``events`` onto the chain and insert them: three queries, whatever their number."""
+    if not events:
+        return events
     with transaction.atomic():
         head, _created = ChainHead.objects.select_for_update().get_or_create(id=1)
-        event = AuditEvent(
-            occurred_at=timezone.now(),
-            actor=actor,
-            actor_label=actor_label,
-            membership=membership,
-            role=membership.role if membership is not None else "",
-            programme_id=programme.pk if isinstance(programme, models.Model) else programme,
-            verb=verb,
-            target_type=target_type,
-            target_id=str(target_id) if target_id != "" else "",
-            payload=_json_safe(payload),
-            request_id=getattr(request, "request_id", "") if request is not None else "",
-            ip_address=getattr(request, "client_ip", "") if request is not None else "",
-            previous_hash=head.last_hash,
-        )
-        # The id is part of the hashed content: insert to take it, then seal the entry with its hash.
-        event.hash = secrets.token_hex(32)
-        event.save(force_insert=True)
-        _seal(event, event.compute_hash())
-        head.last_event_id = event.pk
-        head.last_hash = event.hash
+        previous = head.last_hash
+        for event in events:
+            event.previous_hash = previous
+            event.hash = previous = event.compute_hash()
+        AuditEvent.objects.bulk_create(events)
+        head.last_hash = previous
+        head.last_event_id = events[-1].pk
         head.save(update_fields=["last_event_id", "last_hash"])
-    return event
+    return events
 
 
-def _seal(event: AuditEvent, sealed: str) -> None:
-    # The only write to an existing entry: filling in its own hash within the inserting transaction.
-    models.QuerySet(model=AuditEvent).filter(pk=event.pk).update(hash=sealed)
-    event.hash = sealed
+def record(**kwargs) -> AuditEvent:
+    """Append one entry to the journal, in the caller's transaction.
+
+    Call it from inside the service that performs the operation, so that the entry and the
+    operation commit or roll back together. Arguments: ``verb``, and optionally ``actor``,
+    ``target`` (or ``target_type``/``target_id``), ``programme``, ``membership``, ``payload``,
+    ``request`` (for its id and client address).
+    """
+    return _append([_event(**kwargs)])[0]
+
+
+def record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several entries at once (one per object shown on a list page), in constant queries."""
+    return _append([_event(**entry) for entry in entries])
 
 
 @dataclass
@@ -99,9 +109,25 @@ def iter_chain(batch_size: int = 2000) -> Iterator[AuditEvent]:
         last_id = batch[-1].pk
 
 
+# Verb of the summary entry left by ``maillage.audit.purge``: its payload's ``last_hash`` (the hash of
+# the last purged entry) is the link the first remaining entry must carry.
+PURGE_VERB = "journal.purged"
+
+
+def purge_anchor() -> str | None:
+    """The hash the oldest remaining entry links to after the latest purge (None: never purged)."""
+    summary = models.QuerySet(model=AuditEvent).filter(verb=PURGE_VERB).order_by("-pk").first()
+    return summary.payload.get("last_hash") if summary is not None else None
+
+
 def verify_chain() -> Problem | None:
-    """Walk the chain from the start; return the first problem found, or None when it is intact."""
-    previous_hash = GENESIS_HASH
+    """Walk the chain from the start; return the first problem found, or None when it is intact.
+
+    After a retention purge the chain starts at the oldest remaining entry, whose link must be the
+    hash recorded in the latest ``journal.purged`` summary (itself an entry of the chain, so its
+    record cannot be edited unnoticed): removing more entries by hand is still detected.
+    """
+    previous_hash = purge_anchor() or GENESIS_HASH
     previous_id = None
     last = None
     for event in iter_chain():

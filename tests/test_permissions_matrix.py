@@ -1,0 +1,368 @@
+"""The access policy as a generated matrix: role × object × action × relation.
+
+``EXPECTED`` below is the policy table of design/CONFIDENTIALITY.md, transcribed on its own — it does
+not read ``maillage.permissions.POLICY``. Every case builds a user in one relation to one pathway and
+checks what the code lets them reach against what the table says. A change to the code's table,
+or to a scope, that disagrees with the document makes cases fail (see the flip tests at the end).
+"""
+
+import dataclasses
+import datetime
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from maillage import permissions as perms
+from maillage.governance.enums import BodyKind
+from maillage.governance.models import AgendaItem, Body, BodyMember, Meeting
+from maillage.pathways.enums import Dimension, PathwayState, ReviewKind
+from maillage.pathways.models import (
+    CaseTeamMember,
+    Consent,
+    Contact,
+    DiagnosticSection,
+    Note,
+    Objective,
+    Pathway,
+    PlanAction,
+    Review,
+)
+from maillage.programmes.enums import ListKind, OrganisationKind, Role
+from maillage.programmes.models import ListItem
+from maillage.referrals.models import Referral
+from tests.factories import (
+    ChildFactory,
+    GuardianFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    programme_with_lists,
+)
+
+pytestmark = pytest.mark.django_db
+
+# --- the document's table ---------------------------------------------------------------------------
+# P: all in programme · T: case team · TE: case team or EPS in window · R: own · X: nothing by name
+# (aggregates, rosters, break-glass only). "s" after T/TE: only under the secret conditions.
+EXPECTED = {
+    #                  child  referral pathway team  secret partners consent
+    Role.COORDINATOR: ("P", "P", "P", "P", "P", "P", "P"),
+    Role.REFERENT: ("T", "P", "T", "T", "T", "T", "T"),
+    Role.EPS_MEMBER: ("TEs", "X", "TE", "X", "TEs", "TE", "T"),
+    Role.REFERRER: ("X", "R", "X", "X", "X", "X", "X"),
+    Role.PROVIDER: ("X", "X", "X", "X", "X", "X", "X"),
+    Role.STEERING: ("X", "X", "X", "X", "X", "X", "X"),
+    Role.MANAGER: ("X", "X", "X", "X", "X", "X", "X"),
+    Role.DPO: ("X", "X", "X", "X", "X", "X", "X"),
+    Role.NETWORK: ("X", "X", "X", "X", "X", "X", "X"),
+}
+COLUMNS = ("child", "referral", "pathway", "item_team", "item_secret", "item_partners", "consent")
+
+# Who may change things: pathway (plan, steps), consents (record, withdraw), written items, referral
+# decisions, referral creation.
+EXPECTED_WRITE = {
+    "pathway": {Role.COORDINATOR: "P", Role.REFERENT: "T"},
+    "consent": {Role.COORDINATOR: "P", Role.REFERENT: "T"},
+    "items": {Role.COORDINATOR: "P", Role.REFERENT: "T", Role.EPS_MEMBER: "T"},
+    "referral_decide": {Role.COORDINATOR: "P"},
+    "referral_create": {Role.COORDINATOR: "P", Role.REFERRER: "P"},
+}
+
+RELATIONS = [
+    "case_team",  # T, bound by secrecy, organisation covered by the consent
+    "case_team_unbound",  # T, not bound by secrecy (a teacher)
+    "eps_in_window",  # E, bound, covered
+    "eps_unbound_in_window",  # E, not bound
+    "eps_out_of_window",  # EPS member whose meeting's window has closed
+    "same_programme",  # P, no link
+    "other_programme",  # O: in the case team of a pathway of another programme
+    "author",  # wrote the items and the referral, no other link
+    "consent_withdrawn",  # was T; the consent was withdrawn and the pathway closed
+    "charter_unsigned",  # T, but has not signed the current charter
+]
+
+OBJECTS = [
+    # (object name, column of EXPECTED, scope)
+    ("child", "child", lambda u: perms.children_visible_to(u)),
+    ("household", "child", lambda u: perms.households_visible_to(u)),
+    ("guardian", "child", lambda u: perms.guardians_visible_to(u)),
+    ("referral", "referral", lambda u: perms.referrals_visible_to(u)),
+    ("pathway", "pathway", lambda u: perms.pathways_visible_to(u)),
+    ("objective", "pathway", lambda u: perms.plan_visible_to(u, Objective)),
+    ("plan_action", "pathway", lambda u: perms.plan_visible_to(u, PlanAction)),
+    ("consent", "consent", lambda u: perms.consents_visible_to(u)),
+    *[
+        (
+            f"{model.__name__.lower()}_{circle}",
+            f"item_{circle}",
+            lambda u, m=model: perms.items_readable_by(u, m),
+        )
+        for model in (DiagnosticSection, Contact, Note, Review)
+        for circle in ("team", "secret", "partners")
+    ],
+]
+
+
+def expected_read(role: str, column: str, relation: str) -> bool:
+    cell = EXPECTED[role][COLUMNS.index(column)]
+    if relation in {"other_programme", "charter_unsigned"} or cell == "X":
+        return False
+    if column == "item_secret" and relation in {"case_team_unbound", "eps_unbound_in_window"}:
+        return False  # the secret partagé is for the bound only, whatever the role
+    if cell == "P":
+        return True
+    if cell == "R":
+        return relation == "author"
+    secret = cell.endswith("s")
+    team = relation in {"case_team", "case_team_unbound"}
+    if relation == "consent_withdrawn":
+        # After a withdrawal the case team shrinks to the référent (and the coordinator).
+        return role == Role.REFERENT
+    eps = cell.startswith("TE") and relation in {"eps_in_window", "eps_unbound_in_window"}
+    if role == Role.REFERENT and team:
+        return True  # the accountable référent reads the whole file
+    if not (team or eps):
+        return False
+    return not secret or relation in {"case_team", "eps_in_window"}
+
+
+def expected_write(action: str, role: str, relation: str) -> bool:
+    cell = EXPECTED_WRITE[action].get(role)
+    if cell is None or relation in {"other_programme", "charter_unsigned"}:
+        return False
+    if cell == "P":
+        return action.startswith("referral") or relation != "consent_withdrawn"
+    if relation == "consent_withdrawn":
+        return False  # a closed pathway is not edited
+    return relation in {"case_team", "case_team_unbound"}
+
+
+# --- the world ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Case:
+    user: object
+    pathway: Pathway
+    objects: dict
+
+
+def _items(pathway, author):
+    items = {}
+    for circle in ("team", "secret", "partners"):
+        items[f"diagnosticsection_{circle}"] = DiagnosticSection.objects.create(
+            pathway=pathway,
+            author=author,
+            circle=circle,
+            dimension=Dimension.SCHOOL,
+            facts=f"SENTINEL-diag-{circle}",
+        )
+        items[f"contact_{circle}"] = Contact.objects.create(
+            pathway=pathway,
+            author=author,
+            circle=circle,
+            kind="phone",
+            occurred_on=timezone.localdate(),
+            summary=f"SENTINEL-contact-{circle}",
+        )
+        items[f"note_{circle}"] = Note.objects.create(
+            pathway=pathway, author=author, circle=circle, body=f"SENTINEL-note-{circle}"
+        )
+        items[f"review_{circle}"] = Review.objects.create(
+            pathway=pathway,
+            author=author,
+            circle=circle,
+            kind=ReviewKind.INTERMEDIATE,
+            held_on=timezone.localdate(),
+            summary=f"SENTINEL-review-{circle}",
+        )
+    return items
+
+
+def build_case(role: str, relation: str) -> Case:
+    programme = programme_with_lists()
+    shared_org = OrganisationFactory(programme=programme, kind=OrganisationKind.CD_SOCIAL)
+    coordinator = MembershipFactory(programme=programme, role=Role.COORDINATOR).user
+    target_programme = programme
+    if relation == "other_programme":
+        # The user works in another programme (even in a case team there); the target is here.
+        programme = programme_with_lists()
+        shared_org = OrganisationFactory(programme=programme, kind=OrganisationKind.CD_SOCIAL)
+    bound = relation not in {"case_team_unbound", "eps_unbound_in_window"}
+    membership = MembershipFactory(
+        programme=programme,
+        role=role,
+        organisation=shared_org,
+        bound_by_secrecy=bound,
+        signed_charter=relation != "charter_unsigned",
+    )
+    user = membership.user
+    target = _pathway(target_programme, coordinator, OrganisationFactory(programme=target_programme))
+    own = target if relation != "other_programme" else _pathway(programme, coordinator, shared_org)
+    # The family's consent covers the organisation of the user, on the pathway they are linked to.
+    own.consents.get().shared_with.add(shared_org)
+    if relation in {
+        "case_team",
+        "case_team_unbound",
+        "consent_withdrawn",
+        "charter_unsigned",
+        "other_programme",
+    }:
+        if role == Role.REFERENT:
+            Pathway.objects.filter(pk=own.pk).update(referent=user)
+        else:
+            CaseTeamMember.objects.create(
+                pathway=own, membership=membership, reason="Suivi", added_by=coordinator
+            )
+    if relation in {"eps_in_window", "eps_unbound_in_window", "eps_out_of_window"}:
+        now = timezone.now()
+        body = Body.objects.create(programme=programme, kind=BodyKind.EPS, name="EPS Nord")
+        BodyMember.objects.create(body=body, membership=membership)
+        meeting_day = now - datetime.timedelta(days=40 if relation == "eps_out_of_window" else 2)
+        meeting = Meeting.objects.create(
+            body=body,
+            starts_at=meeting_day,
+            agenda_published_at=meeting_day - datetime.timedelta(days=7),
+            access_ends_at=meeting_day + datetime.timedelta(days=30),
+        )
+        AgendaItem.objects.create(meeting=meeting, pathway=own)
+    author = user if relation == "author" else coordinator
+    objects = {
+        "pathway": target,
+        "child": target.child,
+        "household": target.child.household,
+        "guardian": target.child.household.guardians.first(),
+        "consent": target.consents.get(),
+        "objective": Objective.objects.create(pathway=target, dimension=Dimension.SCHOOL, wording="Lire"),
+        "plan_action": PlanAction.objects.create(pathway=target, title="Aide aux devoirs"),
+        "referral": Referral.objects.get(pk=target.referral_id),
+        **_items(target, author),
+    }
+    if relation == "author":
+        Referral.objects.filter(pk=target.referral_id).update(submitted_by=user)
+    if relation == "consent_withdrawn":
+        consent = target.consents.get()
+        Consent.objects.filter(pk=consent.pk).update(withdrawn_on=timezone.localdate())
+        reason = ListItem.objects.get(
+            programme=target_programme, kind=ListKind.EXIT_REASON, code="retrait_consentement"
+        )
+        Pathway.objects.filter(pk=target.pk).update(
+            state=PathwayState.CLOSED, closed_on=timezone.localdate(), exit_reason=reason
+        )
+    target.refresh_from_db()
+    return Case(user=user, pathway=target, objects=objects)
+
+
+def _pathway(programme, coordinator, organisation) -> Pathway:
+    child = ChildFactory(programme=programme, first_name="Zélie", last_name="SENTINEL-Quillebœuf")
+    guardian = GuardianFactory(household=child.household)
+    referral = Referral.objects.create(
+        programme=programme,
+        submitted_by=coordinator,
+        referrer_type=ListItem.objects.of_kind(ListKind.REFERRER_TYPE).filter(programme=programme).first(),
+        child_first_name=child.first_name,
+        child_last_name=child.last_name,
+        child_birth_date=child.birth_date,
+        child_sex=child.sex,
+        guardian_name="Parent",
+        family_informed=True,
+        context="SENTINEL-referral-context",
+        state="accepted",
+        child=child,
+    )
+    pathway = Pathway.objects.create(
+        programme=programme,
+        child=child,
+        referral=referral,
+        case_code=f"{programme.case_code_prefix}-2026-{child.pk:04d}",
+        state=PathwayState.ACTIVE,
+        referent=coordinator,
+    )
+    consent = Consent.objects.create(
+        pathway=pathway, guardian=guardian, given_on=timezone.localdate(), recorded_by=coordinator
+    )
+    consent.shared_with.add(organisation)
+    return pathway
+
+
+# --- the matrix ---------------------------------------------------------------------------------------
+
+ROLES = list(EXPECTED)
+WRITE_CHECKS = {
+    "pathway": lambda u, p: perms.can_edit_pathway(u, p),
+    "consent": lambda u, p: perms.can_manage_consents(u, p),
+    "items": lambda u, p: perms.can_write_items(u, p),
+    "referral_decide": lambda u, p: perms.referrals_decidable_by(u).filter(pk=p.referral_id).exists(),
+    "referral_create": lambda u, p: perms.can_submit_referral(u, p.programme),
+}
+
+
+def run_matrix(role: str) -> tuple[int, list[str]]:
+    """Check every object × action × relation for ``role``; return (cases checked, failures)."""
+    checked, failures = 0, []
+    for relation in RELATIONS:
+        case = build_case(role, relation)
+        for name, column, scope in OBJECTS:
+            obj = case.objects[name]
+            want = expected_read(role, column, relation)
+            visible = scope(case.user)
+            for action, got in (
+                ("list", visible.filter(pk=obj.pk).exists()),
+                ("view", visible.filter(pk=obj.pk).count() == 1),
+            ):
+                checked += 1
+                if got != want:
+                    failures.append(f"{role} {relation} {action} {name}: got {got}, table says {want}")
+        for action, check in WRITE_CHECKS.items():
+            checked += 1
+            got, want = check(case.user, case.pathway), expected_write(action, role, relation)
+            if got != want:
+                failures.append(f"{role} {relation} {action}: got {got}, table says {want}")
+    return checked, failures
+
+
+CHECKED = Counter()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_code_follows_the_policy_table_for(role):
+    checked, failures = run_matrix(role)
+    CHECKED[role] = checked
+    assert not failures, f"{len(failures)} of {checked} cases disagree:\n" + "\n".join(failures)
+
+
+def test_the_matrix_has_more_than_two_thousand_cases():
+    per_role = len(RELATIONS) * (len(OBJECTS) * 2 + len(WRITE_CHECKS))
+    assert per_role * len(ROLES) >= 2000, per_role * len(ROLES)
+
+
+def test_the_code_table_matches_the_document():
+    letters = {
+        perms.A.PROGRAMME: "P",
+        perms.A.CASE_TEAM: "T",
+        perms.A.CASE_TEAM_OR_EPS: "TE",
+        perms.A.OWN: "R",
+    }
+    code = {role: tuple(letters.get(perms.access(role, kind), "X") for kind in COLUMNS) for role in ROLES}
+    # The secret conditions ("s") are rules of the scopes, not cells of the code's table; and the
+    # referrer's "R" on the child and the pathway means the status of what they sent, shown through
+    # their referrals only, never the file itself.
+    document = {role: tuple(cell.removesuffix("s") for cell in row) for role, row in EXPECTED.items()}
+    document[Role.REFERRER] = ("R", "R", "R", "X", "X", "X", "X")
+    assert code == document
+
+
+@pytest.mark.parametrize(
+    ("role", "kind", "flipped_to"),
+    [
+        (Role.EPS_MEMBER, perms.ITEM_TEAM, perms.A.CASE_TEAM_OR_EPS),  # teachers would read team notes
+        (Role.REFERENT, perms.CHILD, perms.A.PROGRAMME),  # every référent would see every child
+        (Role.COORDINATOR, perms.ITEM_SECRET, perms.A.NONE),  # the coordinator would lose secret items
+    ],
+)
+def test_flipping_one_cell_of_the_code_table_makes_the_matrix_fail(monkeypatch, role, kind, flipped_to):
+    policy = {r: dict(cells) for r, cells in perms.POLICY.items()}
+    policy[role][kind] = flipped_to
+    monkeypatch.setattr(perms, "POLICY", policy)
+    _checked, failures = run_matrix(role)
+    assert failures, "a flipped cell went unnoticed"
