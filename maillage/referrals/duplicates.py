@@ -59,16 +59,31 @@ def child_candidates(
     return found[:limit]
 
 
+def _phone_digits(phone: str) -> str:
+    """The national part of a phone number: « 06 12 34 56 78 » and « +33 6 12 34 56 78 » agree."""
+    return "".join(ch for ch in phone if ch.isdigit())[-9:]
+
+
 def sibling_households(*, households, guardian_last_name: str, phone: str = "", address: str = ""):
-    """Households that may already be this family's (same guardian name with phone or address)."""
+    """Households that may already be this family's (same guardian name with phone or address).
+
+    Phones and addresses are compared once normalised in Python: they are typed with spaces, dots,
+    commas or capitals, and the guardians sharing a last name in a programme are few.
+    """
     last = normalise_name(guardian_last_name)
-    digits = "".join(ch for ch in phone if ch.isdigit())[-9:]
-    guardians = Guardian.objects.filter(household__in=households, last_name_normalised=last)
-    matches = Q()
-    if digits:
-        matches |= Q(phone__endswith=digits[-4:])
-    if address:
-        matches |= Q(household__address__iexact=address.strip())
-    if not matches:
+    digits = _phone_digits(phone)
+    if len(digits) < 6:  # too short to tell two numbers apart
+        digits = ""
+    place = normalise_name(address)
+    if not last or not (digits or place):
         return households.none()
-    return households.filter(pk__in=guardians.filter(matches).values("household_id")).distinct()
+    guardians = Guardian.objects.filter(household__in=households, last_name_normalised=last).select_related(
+        "household"
+    )
+    matched = {
+        guardian.household_id
+        for guardian in guardians
+        if (digits and _phone_digits(guardian.phone).endswith(digits))
+        or (place and place in {normalise_name(guardian.household.address), normalise_name(guardian.address)})
+    }
+    return households.filter(pk__in=matched)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from maillage.audit.services import record
 from maillage.people.models import Child, Guardian, Household
-from maillage.referrals.eligibility import check_eligibility
+from maillage.referrals.eligibility import age_on, check_eligibility
 from maillage.referrals.enums import TRANSITIONS, ReferralState
 from maillage.referrals.models import Referral, ReferralTransition
 
@@ -24,6 +24,16 @@ def referral_submit(*, programme, by, motifs, **fields) -> Referral:
         )
     if fields["child_birth_date"] > timezone.localdate():
         raise ReferralError(_("La date de naissance ne peut pas être dans le futur."))
+    age = age_on(fields["child_birth_date"], timezone.localdate())
+    outside_age_window = not programme.age_min <= age <= programme.age_max
+    if outside_age_window and not fields.get("derogation_reason", "").strip():
+        raise ReferralError(
+            _(
+                "L'enfant a %(age)s ans, hors de la tranche d'âge du programme (%(min)s à %(max)s ans) : "
+                "demandez une dérogation et indiquez pourquoi."
+            )
+            % {"age": age, "min": programme.age_min, "max": programme.age_max}
+        )
     motifs = list(motifs)
     if not motifs:
         raise ReferralError(_("Choisissez au moins un motif d'orientation."))
@@ -38,6 +48,14 @@ def referral_submit(*, programme, by, motifs, **fields) -> Referral:
         target=referral,
         payload={"motifs": [m.code for m in motifs], "on_behalf_of_family": referral.on_behalf_of_family},
     )
+    if outside_age_window:
+        # Only asked for here: the coordinator grants it, or not, when accepting (``referral_accept``).
+        record(
+            verb="referral.derogation_requested",
+            actor=by,
+            target=referral,
+            payload={"age": age, "reason": referral.derogation_reason},
+        )
     return referral
 
 
