@@ -83,6 +83,8 @@ class Child(NormalisedNamesMixin, BaseModel):
     commune = models.ForeignKey("territories.Commune", on_delete=models.PROTECT, null=True, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    # Kept when the coordinates are erased at anonymisation, for the indicators (None: unknown).
+    in_priority_area = models.BooleanField(_("réside en quartier prioritaire"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("enfant")
