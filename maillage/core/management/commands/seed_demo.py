@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from maillage.demo import DEMO_PASSWORD, foundation
+from maillage.demo import DEMO_PASSWORD, foundation, journey
 from maillage.programmes.models import Programme
 
 
@@ -22,7 +22,9 @@ class Command(BaseCommand):
         if if_empty and Programme.objects.exists():
             self.stdout.write("Des programmes existent déjà : données de démonstration inchangées.")
         else:
-            foundation.seed(self.stdout.write)
+            programme = foundation.seed(self.stdout.write)
+            # Partnership bodies, referrals and pathways: through the services, once (idempotent).
+            journey.seed(programme, self.stdout.write)
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS("Comptes de démonstration (mot de passe commun : " + DEMO_PASSWORD + ")")
