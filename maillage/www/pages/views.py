@@ -11,8 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from maillage import permissions as perms
+from maillage.audit.access import record_access_many
 from maillage.programmes.enums import Role
 from maillage.www.context import current_membership, set_current_membership
+from maillage.www.pathways.summary import reminders_for
 
 STATIC_PAGES = {
     "accessibility": "pages/accessibility.html",
@@ -110,6 +112,11 @@ def home(request):
             introduction=ROLE_INTRODUCTIONS.get(membership.role, ""),
             must_sign_charter=perms.must_sign_charter(membership),
         )
+        if membership.role in {Role.COORDINATOR, Role.REFERENT} and not context["must_sign_charter"]:
+            reminders = reminders_for(request.user, programme)
+            context["reminders"] = reminders
+            # The home page names children: one journal entry per pathway shown.
+            record_access_many(request, reminders["overdue"] + reminders["due_soon"], verb="pathway.listed")
     return render(request, "pages/home.html", context)
 
 
