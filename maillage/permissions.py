@@ -521,6 +521,10 @@ def circles_writable_by(user, pathway: Pathway) -> list[str]:
     membership = nominative_memberships(user).filter(programme=pathway.programme_id).first()
     if membership is not None and membership.refuses_shared_secret:
         return [Circle.TEAM]
+    if membership is not None and not membership.bound_by_secrecy:
+        # Not bound by secrecy (a teacher): writing in the secret circle would share what they
+        # could not themselves be told; team and partners remain.
+        return [Circle.TEAM, Circle.PARTNERS]
     return [c.value for c in CIRCLE_ORDER]
 
 
@@ -563,6 +567,19 @@ def can_break_glass(user, programme: Programme) -> bool:
         .filter(programme=programme, role__in=[Role.COORDINATOR, Role.DPO])
         .exists()
     )
+
+
+# Roles that read the access journal of their programme (metadata only, read-only).
+JOURNAL_ROLES = (Role.COORDINATOR, Role.DPO)
+
+
+def can_read_journal(user, programme: Programme) -> bool:
+    """Read the access journal of a programme (who, role, when, what; never content), read-only.
+
+    The coordinator and the DPO of the programme, holding the membership in force with the
+    current charter signed.
+    """
+    return nominative_memberships(user).filter(programme=programme, role__in=JOURNAL_ROLES).exists()
 
 
 def pseudonym(pathway: Pathway, on: datetime.date | None = None) -> str:

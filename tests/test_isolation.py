@@ -66,38 +66,143 @@ def _invitation(programme):
     return {"pk": invitation.pk}, invitation
 
 
+def _pathway(programme):
+    from maillage.programmes.defaults import ensure_default_lists
+    from tests.factories import open_pathway
+
+    ensure_default_lists(programme)
+    child = ChildFactory(programme=programme, last_name=SECRET, household__name=f"Foyer {SECRET}")
+    pathway = open_pathway(programme=programme, child=child)
+    return {"pk": pathway.pk}, pathway
+
+
+def _closed_pathway(programme):
+    from maillage.pathways.services import pathway_close
+    from maillage.programmes.models import ListItem
+
+    kwargs, pathway = _pathway(programme)
+    reason = ListItem.objects.get(programme=programme, kind="exit_reason", code="perte_contact")
+    pathway = pathway_close(
+        pathway=pathway, exit_reason=reason, closed_on=pathway.opened_on, by=pathway.transitions.first().by
+    )
+    return kwargs, pathway
+
+
+def _case_team_member(programme):
+    from maillage.pathways.services import case_team_add
+
+    kwargs, pathway = _pathway(programme)
+    member = case_team_add(
+        pathway=pathway,
+        membership=MembershipFactory(programme=programme, role=Role.EPS_MEMBER),
+        reason=f"Enseignante {SECRET}",
+        by=pathway.transitions.first().by,
+    )
+    return {"pk": pathway.pk, "member_pk": member.pk}, member
+
+
+def _referral(programme):
+    from tests.www.referrals.helpers import make_referral
+
+    referral = make_referral(programme, child_last_name=SECRET, guardian_name=f"Parent {SECRET}")
+    return {"pk": referral.pk}, referral
+
+
+def _pathway_document(programme):
+    _kwargs, pathway = _pathway(programme)
+    return {"pathway_pk": pathway.pk}, pathway
+
+
+def _pathway_consent_form(programme):
+    _kwargs, pathway = _pathway(programme)
+    guardian = pathway.child.household.guardians.get()
+    return {"pathway_pk": pathway.pk, "guardian_pk": guardian.pk}, pathway
+
+
+def _followup_diagnostic(programme):
+    _kwargs, pathway = _pathway(programme)
+    return {"pathway_pk": pathway.pk, "dimension": "school"}, pathway
+
+
+def _followup_consent(programme):
+    from django.core.files.base import ContentFile
+
+    from maillage.pathways.services import consent_record
+
+    _kwargs, pathway = _pathway(programme)
+    consent = consent_record(
+        pathway=pathway,
+        guardian=pathway.child.household.guardians.get(),
+        given_on=pathway.opened_on,
+        by=pathway.transitions.first().by,
+        proof=ContentFile(b"%PDF-1.4\n% " + SECRET.encode() + b"\n%%EOF\n", name="accord.pdf"),
+        proof_content_type="application/pdf",
+    )
+    return {"pathway_pk": pathway.pk, "pk": consent.pk}, consent
+
+
+def _followup_objective(programme):
+    from maillage.pathways.services import objective_add
+
+    _kwargs, pathway = _pathway(programme)
+    objective = objective_add(
+        pathway=pathway, dimension="school", wording=f"Objectif {SECRET}", by=pathway.transitions.first().by
+    )
+    return {"pathway_pk": pathway.pk, "pk": objective.pk}, objective
+
+
 # url name → factory(programme) returning (reverse kwargs, the object).
 PK_URLS = {
+    "documents:consent_form": _pathway_consent_form,
+    "documents:notice_parents": _pathway_document,
+    "documents:notice_child": _pathway_document,
+    "documents:plan_summary": _pathway_document,
+    "followup:consent_add": _pathway_document,
+    "followup:consent_withdraw": _followup_consent,
+    "followup:consent_proof": _followup_consent,
+    "followup:diagnostic_edit": _followup_diagnostic,
+    "followup:objective_add": _pathway_document,
+    "followup:objective_status": _followup_objective,
+    "followup:action_add": _pathway_document,
+    "followup:contact_add": _pathway_document,
+    "followup:note_add": _pathway_document,
+    "followup:review_add": _pathway_document,
+    "pathways:detail": _pathway,
+    "pathways:transition": _pathway,
+    "pathways:referent": _pathway,
+    "pathways:team_add": _pathway,
+    "pathways:team_remove": _case_team_member,
+    "pathways:close": _pathway,
+    "pathways:reopen": _closed_pathway,
     "programmes:organisation": _organisation,
     "programmes:organisation_edit": _organisation,
     "people:child": _child,
     "people:household": _household,
     "accounts:invitation_revoke": _invitation,
+    "referrals:detail": _referral,
 }
 
 
-def _walk(patterns, namespace=None):
+def _walk(patterns, namespace=None, kwargs=()):
+    """(name, pattern, kwargs) of every URL; kwargs include those of the enclosing ``include()``s."""
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             inner = namespace
             if pattern.namespace:
                 inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, inner)
+            yield from _walk(pattern.url_patterns, inner, (*kwargs, *pattern.pattern.converters))
         elif isinstance(pattern, URLPattern):
             name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
-            yield name, pattern
+            yield name, pattern, (*kwargs, *pattern.pattern.converters)
 
 
 def project_pk_url_names() -> set[str]:
     """Names of the project's own URLs (not Django's admin nor allauth) that take an object id."""
     names = set()
-    for name, pattern in _walk(get_resolver().url_patterns):
+    for name, pattern, kwargs in _walk(get_resolver().url_patterns):
         if not pattern.callback.__module__.startswith("maillage."):
             continue
-        if any(
-            kwarg == "pk" or kwarg.endswith("_pk") or kwarg.endswith("_id")
-            for kwarg in pattern.pattern.converters
-        ):
+        if any(kwarg == "pk" or kwarg.endswith("_pk") or kwarg.endswith("_id") for kwarg in kwargs):
             assert name, f"an id-taking URL has no name: {pattern.pattern}"
             names.add(name)
     return names
@@ -164,6 +269,10 @@ CURRENT_PROGRAMME_PAGES = [
     "programmes:charter",
     "programmes:charter_publish",
     "people:children",
+    "referrals:list",
+    "referrals:new",
+    "pathways:list",
+    "pathways:caseload",
 ]
 
 

@@ -36,7 +36,7 @@ from maillage.pathways.models import (
     Review,
     ReviewRating,
 )
-from maillage.programmes.defaults import WITHDRAWAL_EXIT_CODE
+from maillage.programmes.defaults import EXIT_REASONS, WITHDRAWAL_EXIT_CODE
 from maillage.programmes.enums import ListKind
 from maillage.programmes.models import ListItem, Programme
 
@@ -268,14 +268,22 @@ def case_team_add(
 
 @transaction.atomic
 def case_team_remove(*, member: CaseTeamMember, by, reason: str = "") -> CaseTeamMember:
-    member.ends_on = max(timezone.localdate() - datetime.timedelta(days=1), member.starts_on)
-    member.save(update_fields=["ends_on", "updated_at"])
-    record(
-        verb="case_team.removed",
-        actor=by,
-        target=member.pathway,
-        payload={"membership": member.membership_id, "reason": reason},
-    )
+    """Access ends at once: the membership ends yesterday.
+
+    A member whose period starts today or later never had a past day in the team: ending their
+    period on its first day would still leave them in the team that day, so the row is deleted
+    (the journal keeps both the addition and the removal).
+    """
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    pathway = member.pathway
+    payload = {"membership": member.membership_id, "reason": reason}
+    if member.starts_on > yesterday:
+        payload["starts_on"] = member.starts_on
+        member.delete()
+    else:
+        member.ends_on = yesterday if member.ends_on is None else min(member.ends_on, yesterday)
+        member.save(update_fields=["ends_on", "updated_at"])
+    record(verb="case_team.removed", actor=by, target=pathway, payload=payload)
     return member
 
 
@@ -358,8 +366,13 @@ def consent_withdraw(*, consent: Consent, withdrawn_on: datetime.date, by, note:
     pathway = consent.pathway
     record(verb="consent.withdrawn", actor=by, target=pathway, payload={"consent": consent.pk})
     if pathway.state != PathwayState.CLOSED and not has_valid_consent(pathway):
-        reason = ListItem.objects.get(
-            programme=pathway.programme, kind=ListKind.EXIT_REASON, code=WITHDRAWAL_EXIT_CODE
+        # A programme set up without its default lists must still close on withdrawal.
+        label = next(label for code, label, _final in EXIT_REASONS if code == WITHDRAWAL_EXIT_CODE)
+        reason, _created = ListItem.objects.get_or_create(
+            programme=pathway.programme,
+            kind=ListKind.EXIT_REASON,
+            code=WITHDRAWAL_EXIT_CODE,
+            defaults={"label": str(label), "needs_final_review": False},
         )
         pathway_close(
             pathway=pathway,
@@ -385,6 +398,10 @@ def check_circle(*, circle: str, author_membership, health: bool) -> None:
     if author_membership is not None and author_membership.refuses_shared_secret and circle != Circle.TEAM:
         raise JourneyError(
             _("Vous avez refusé le secret partagé : vos écrits restent dans le cercle de l’équipe.")
+        )
+    if author_membership is not None and not author_membership.bound_by_secrecy and circle == Circle.SECRET:
+        raise JourneyError(
+            _("Vous n'êtes pas soumis·e au secret professionnel : choisissez l'équipe ou les partenaires.")
         )
 
 

@@ -31,6 +31,19 @@ MENU = [
         "people:children",
         frozenset(perms.roles_granting(perms.CHILD, A.PROGRAMME, A.CASE_TEAM, A.CASE_TEAM_OR_EPS)),
     ),
+    MenuEntry(_("Orienter un enfant"), "referrals:new", frozenset({Role.REFERRER, Role.COORDINATOR})),
+    MenuEntry(
+        _("Mes orientations"),
+        "referrals:mine",
+        frozenset(perms.roles_granting(perms.REFERRAL, A.OWN)),
+    ),
+    MenuEntry(
+        _("Orientations"),
+        "referrals:list",
+        frozenset(perms.roles_granting(perms.REFERRAL, A.PROGRAMME)),
+    ),
+    MenuEntry(_("Mes parcours"), "pathways:caseload", frozenset({Role.REFERENT})),
+    MenuEntry(_("Parcours"), "pathways:list", frozenset({Role.COORDINATOR})),
     MenuEntry(
         _("Partenaires"),
         "programmes:organisations",

@@ -75,6 +75,7 @@ def child_detail(request, pk: int):
     siblings = (
         perms.children_visible_to(request.user).filter(household=child.household_id).exclude(pk=child.pk)
     )
+    pathways = perms.pathways_visible_to(request.user).filter(child=child).order_by("-opened_on", "-pk")
     audit.record(
         verb="child.viewed",
         actor=request.user,
@@ -83,7 +84,13 @@ def child_detail(request, pk: int):
         request=request,
     )
     child.age = age_on(child.birth_date, timezone.localdate())
-    context = {"child": child, "household": child.household, "guardians": guardians, "siblings": siblings}
+    context = {
+        "child": child,
+        "household": child.household,
+        "guardians": guardians,
+        "siblings": siblings,
+        "pathways": pathways,
+    }
     return render(request, "people/child_detail.html", context)
 
 

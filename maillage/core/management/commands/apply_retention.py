@@ -45,8 +45,8 @@ class Command(BaseCommand):
                 self.stdout.write("    " + ", ".join(result.anonymised))
             if result.held_back:
                 self.stdout.write(
-                    f"  held back: {len(result.held_back)} pathways due for anonymisation, waiting for a pathway or "
-                    f"a referral of the same child: {', '.join(result.held_back)}"
+                    f"  held back: {len(result.held_back)} pathways due for anonymisation, waiting for "
+                    f"a pathway or a referral of the same child: {', '.join(result.held_back)}"
                 )
             if result.idle_open:
                 self.stdout.write(

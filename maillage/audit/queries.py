@@ -1,0 +1,426 @@
+"""Reading the journal: the DPO's and the coordinator's search, and "who consulted this file".
+
+The journal is read-only and holds metadata only (who, role, programme, what, when, the circles of
+the items shown): never the content of a note or a diagnosis. Readers are the coordinator and the
+DPO of a programme (``perms.can_read_journal``); they read the entries of their programmes only
+(``AuditEvent.programme``).
+
+``VERB_LABELS`` says every verb of the code in plain French; a test greps the code for verbs and
+fails when one is missing here. ``ACCESS_VERBS`` are the verbs that count as a consultation of a
+child's file in the report given to a family.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maillage import permissions as perms
+from maillage.audit.models import AuditEvent
+from maillage.core.text import normalise_name
+from maillage.pathways.enums import Circle
+from maillage.pathways.models import Consent, Contact, DiagnosticSection, Note, Pathway, Review
+from maillage.people.models import Child, Guardian
+from maillage.programmes.enums import Role
+from maillage.referrals.models import Referral
+
+VERB_LABELS = {
+    # Consultations of nominative data (pages journaled by maillage.audit.access).
+    "child.listed": _("Consultation de la liste des enfants"),
+    "child.viewed": _("Consultation de la fiche d'un enfant"),
+    "child.duplicate_candidate": _("Consultation d'un enfant proposé comme doublon possible"),
+    "household.viewed": _("Consultation de la fiche d'un foyer"),
+    "household.sibling_candidate": _("Consultation d'un foyer proposé pour une fratrie"),
+    "referral.listed": _("Consultation de la liste des orientations"),
+    "referral.listed_own": _("Consultation de ses propres orientations"),
+    "referral.viewed": _("Consultation d'une fiche d'orientation"),
+    "pathway.listed": _("Consultation d'une liste de parcours"),
+    "pathway.viewed": _("Consultation d'un parcours"),
+    "consent.form_viewed": _("Ouverture du formulaire d'accord de la famille"),
+    "consent.withdrawal_viewed": _("Ouverture du formulaire de retrait d'accord"),
+    "consent.proof_downloaded": _("Téléchargement de l'accord signé"),
+    "diagnostic.form_viewed": _("Ouverture du diagnostic pour modification"),
+    "objective.form_viewed": _("Ouverture du formulaire d'objectif"),
+    "objective.status_form_viewed": _("Ouverture du formulaire d'avancement d'un objectif"),
+    "plan_action.form_viewed": _("Ouverture du formulaire d'action"),
+    "contact.form_viewed": _("Ouverture du formulaire de contact"),
+    "note.form_viewed": _("Ouverture du formulaire de note"),
+    "review.form_viewed": _("Ouverture du formulaire de bilan"),
+    # Exports and documents.
+    "document.generated": _("Édition d'un document pour la famille"),
+    "subject_access.exported": _("Export des données pour le droit d'accès de la famille"),
+    # Break-glass.
+    "break_glass.searched": _("Recherche d'un dossier pour un accès exceptionnel"),
+    "break_glass.opened": _("Accès exceptionnel à un dossier (motif obligatoire)"),
+    # The journal itself.
+    "journal.searched": _("Consultation du journal des accès"),
+    "journal.consultations_viewed": _("Consultation de la liste des accès à un dossier"),
+    "journal.consultations_exported": _("Export de la liste des accès à un dossier (PDF)"),
+    "journal.purged": _("Suppression des entrées du journal arrivées à échéance"),
+    # Referrals.
+    "referral.submitted": _("Envoi d'une fiche d'orientation"),
+    "referral.transition": _("Changement d'état d'une orientation"),
+    "referral.derogation_requested": _("Demande de dérogation aux critères d'éligibilité"),
+    "referral.derogation": _("Dérogation aux critères d'éligibilité"),
+    "referral.accepted": _("Acceptation d'une orientation et ouverture du parcours"),
+    # Pathways.
+    "pathway.opened": _("Ouverture d'un parcours"),
+    "pathway.transition": _("Changement d'étape d'un parcours"),
+    "pathway.referent_assigned": _("Désignation du ou de la référent·e de parcours"),
+    "pathway.closed": _("Clôture d'un parcours"),
+    "pathway.archived": _("Archivage intermédiaire d'un parcours (durée de conservation)"),
+    "pathway.anonymised": _("Anonymisation d'un parcours (durée de conservation)"),
+    "case_team.added": _("Ajout d'un membre à l'équipe du parcours"),
+    "case_team.removed": _("Retrait d'un membre de l'équipe du parcours"),
+    "consent.recorded": _("Enregistrement de l'accord de la famille"),
+    "consent.withdrawn": _("Retrait de l'accord de la famille"),
+    "diagnostic.saved": _("Enregistrement du diagnostic"),
+    "objective.added": _("Ajout d'un objectif"),
+    "objective.status_changed": _("Changement d'avancement d'un objectif"),
+    "plan_action.added": _("Ajout d'une action au plan"),
+    "contact.added": _("Ajout d'un contact"),
+    "note.added": _("Ajout d'une note"),
+    "review.added": _("Ajout d'un bilan"),
+    "item.circle_widened": _("Élargissement du cercle de diffusion d'un écrit"),
+    "meeting.agenda_item_added": _("Inscription d'une situation à l'ordre du jour d'une EPS"),
+    # Programme, members, territory.
+    "programme.updated": _("Modification du profil du programme"),
+    "organisation.created": _("Ajout d'un partenaire"),
+    "organisation.updated": _("Modification d'un partenaire"),
+    "charter.published": _("Publication d'une version de la charte"),
+    "charter.signed": _("Signature de la charte de confidentialité"),
+    "invitation.created": _("Envoi d'une invitation"),
+    "invitation.revoked": _("Annulation d'une invitation"),
+    "invitation.accepted": _("Acceptation d'une invitation"),
+    "territories.communes_imported": _("Import du référentiel des communes"),
+    "territories.qpv_imported": _("Import des quartiers prioritaires"),
+    "territories.schools_imported": _("Import des établissements scolaires"),
+}
+
+# Verbs built at run time (``admin.<model>.<action>``): one label per prefix.
+VERB_PREFIX_LABELS = {
+    "admin.": _("Modification par l'administration technique"),
+}
+
+# What a family reads in "who consulted the file": consultations, exports, break-glass openings.
+# Searches of the journal itself and break-glass look-ups (a case code only) are not in it.
+CONSULTATION_VERBS = frozenset(
+    {
+        "child.listed",
+        "child.viewed",
+        "child.duplicate_candidate",
+        "household.viewed",
+        "household.sibling_candidate",
+        "referral.listed",
+        "referral.listed_own",
+        "referral.viewed",
+        "pathway.listed",
+        "pathway.viewed",
+        "consent.form_viewed",
+        "consent.withdrawal_viewed",
+        "diagnostic.form_viewed",
+        "objective.form_viewed",
+        "objective.status_form_viewed",
+        "plan_action.form_viewed",
+        "contact.form_viewed",
+        "note.form_viewed",
+        "review.form_viewed",
+    }
+)
+EXPORT_VERBS = frozenset({"consent.proof_downloaded", "document.generated", "subject_access.exported"})
+BREAK_GLASS_VERBS = frozenset({"break_glass.opened"})
+ACCESS_VERBS = CONSULTATION_VERBS | EXPORT_VERBS | BREAK_GLASS_VERBS
+
+# What an entry was about, in the words of a family (the report) and of the DPO (the search).
+TARGET_LABELS = {
+    "people.child": _("Identité de l'enfant"),
+    "people.household": _("Foyer"),
+    "people.guardian": _("Adulte du foyer"),
+    "referrals.referral": _("Fiche d'orientation"),
+    "pathways.pathway": _("Parcours"),
+    "pathways.consent": _("Accord de la famille"),
+    "pathways.diagnosticsection": _("Diagnostic"),
+    "pathways.contact": _("Contact"),
+    "pathways.note": _("Note"),
+    "pathways.review": _("Bilan"),
+    "programmes.programme": _("Programme"),
+    "programmes.organisation": _("Partenaire"),
+    "programmes.membership": _("Membre du programme"),
+    "programmes.charterversion": _("Charte de confidentialité"),
+    "accounts.invitation": _("Invitation"),
+    "audit.auditevent": _("Journal des accès"),
+    "territories": _("Référentiels territoriaux"),
+}
+
+# Written items of a pathway: an entry about one of them belongs to the child's file.
+ITEM_MODELS = (Consent, DiagnosticSection, Contact, Note, Review)
+
+CIRCLE_SHORT_LABELS = {
+    Circle.TEAM: _("Équipe"),
+    Circle.SECRET: _("Secret partagé"),
+    Circle.PARTNERS: _("Partenaires"),
+}
+
+
+def verb_label(verb: str) -> str:
+    """The verb in plain French (the verb itself when unknown, so that nothing is hidden)."""
+    if verb in VERB_LABELS:
+        return str(VERB_LABELS[verb])
+    for prefix, label in VERB_PREFIX_LABELS.items():
+        if verb.startswith(prefix):
+            return str(label)
+    return verb
+
+
+def access_kind(verb: str) -> str:
+    """« Consultation », « Export ou édition d'un document » or « Accès exceptionnel »."""
+    if verb in BREAK_GLASS_VERBS:
+        return str(_("Accès exceptionnel"))
+    if verb in EXPORT_VERBS:
+        return str(_("Export ou édition d'un document"))
+    return str(_("Consultation"))
+
+
+def verb_choices() -> list[tuple[str, str]]:
+    """Every known verb, as choices sorted by their French label."""
+    return sorted(((verb, str(label)) for verb, label in VERB_LABELS.items()), key=lambda c: c[1].lower())
+
+
+# --- what a reader of the journal reaches --------------------------------------------------------
+
+
+def journal_programme_ids(user) -> list[int]:
+    """Programmes whose journal ``user`` reads: those where ``perms.can_read_journal`` holds."""
+    return sorted(
+        set(
+            perms.nominative_memberships(user)
+            .filter(role__in=perms.JOURNAL_ROLES)
+            .values_list("programme_id", flat=True)
+        )
+    )
+
+
+def events_readable_by(user) -> QuerySet[AuditEvent]:
+    """Journal entries of the programmes whose journal the user reads (none for anyone else)."""
+    return AuditEvent.objects.filter(programme_id__in=journal_programme_ids(user))
+
+
+def journal_children(user) -> QuerySet[Child]:
+    """Children of the programmes whose journal the user reads: the subjects of "who consulted".
+
+    Reaching a child here opens its journal entries (metadata), never its file: the child's name
+    is shown only when ``perms.children_visible_to`` allows it too.
+    """
+    return Child.objects.filter(programme_id__in=journal_programme_ids(user))
+
+
+def journal_pathways(user) -> QuerySet[Pathway]:
+    """Pathways of the programmes whose journal the user reads (for their case codes only)."""
+    return Pathway.objects.filter(programme_id__in=journal_programme_ids(user))
+
+
+def children_matching(user, text: str) -> QuerySet[Child]:
+    """Children a journal search names: by case code (coordinator and DPO) or by name.
+
+    Names are searched only among the children whose identity the user may see
+    (``perms.children_visible_to``): the DPO finds a child by its case code only.
+    """
+    text = text.strip()
+    by_code = journal_pathways(user).filter(case_code__iexact=text).values("child_id")
+    query = Q(pk__in=by_code)
+    terms = normalise_name(text).split()
+    if terms:
+        named = perms.children_visible_to(user)
+        for term in terms:
+            named = named.filter(Q(last_name_normalised__contains=term) | Q(first_name_normalised__contains=term))
+        query |= Q(pk__in=named.values("pk"))
+    return journal_children(user).filter(query)
+
+
+def _ids(queryset: QuerySet):
+    """The primary keys of ``queryset`` as text, for a subquery on ``AuditEvent.target_id``."""
+    return queryset.annotate(target_key=Cast("pk", output_field=CharField())).values("target_key")
+
+
+def child_files_q(children: QuerySet[Child]) -> Q:
+    """Entries about the files of ``children``: identity, household and its adults, referrals,
+    pathways and their written items. One SQL query, whatever the number of children."""
+    pathways = Pathway.objects.filter(child__in=children.values("pk"))
+    households = children.values("household_id")
+    targets = {
+        "people.child": _ids(Child.objects.filter(pk__in=children.values("pk"))),
+        "people.household": households.annotate(
+            target_key=Cast("household_id", output_field=CharField())
+        ).values("target_key"),
+        "people.guardian": _ids(Guardian.objects.filter(household__in=households)),
+        "pathways.pathway": _ids(pathways),
+        "referrals.referral": _ids(
+            Referral.objects.filter(Q(child__in=children.values("pk")) | Q(pathways__in=pathways))
+        ),
+    }
+    for model in ITEM_MODELS:
+        targets[model._meta.label_lower] = _ids(model.objects.filter(pathway__in=pathways))
+    query = Q(pk__in=[])
+    for target_type, ids in targets.items():
+        query |= Q(target_type=target_type, target_id__in=ids)
+    return query
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def search_events(
+    user,
+    *,
+    children: QuerySet[Child] | None = None,
+    email: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    verb: str = "",
+) -> QuerySet[AuditEvent]:
+    """Entries of the user's programmes matching the filters, the latest first.
+
+    ``date_from`` and ``date_to`` are days in local time (Europe/Paris), both included.
+    """
+    events = events_readable_by(user)
+    if children is not None:
+        events = events.filter(child_files_q(children))
+    if email:
+        events = events.filter(actor_label__icontains=email.strip())
+    if date_from:
+        events = events.filter(occurred_at__gte=_day_start(date_from))
+    if date_to:
+        events = events.filter(occurred_at__lt=_day_start(date_to + datetime.timedelta(days=1)))
+    if verb:
+        events = events.filter(verb=verb)
+    return events.select_related("membership__organisation").order_by("-occurred_at", "-pk")
+
+
+def consultation_events(user, child: Child) -> QuerySet[AuditEvent]:
+    """Consultations, exports and break-glass openings of ``child``'s files, the latest first."""
+    children = Child.objects.filter(pk=child.pk)
+    return (
+        events_readable_by(user)
+        .filter(child_files_q(children), verb__in=ACCESS_VERBS)
+        .select_related("membership__organisation")
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+# --- rows as the screens show them ---------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One entry as a reader of the journal sees it: never a staff name in the family's report."""
+
+    event: AuditEvent
+    occurred_at: datetime.datetime
+    organisation: str
+    role: str
+    account: str
+    verb: str
+    verb_label: str
+    kind: str
+    target: str
+    target_kind: str
+    consultations_child_id: int | None
+    circles: list[str]
+    identity: bool | None
+    reason: str
+
+
+def _case_codes(user, events: list[AuditEvent]) -> dict[tuple[str, str], tuple[str, int | None]]:
+    """(target_type, target_id) → (case code, child id), in one query per kind of target."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        if event.target_id:
+            wanted[event.target_type].add(event.target_id)
+    found: dict[tuple[str, str], tuple[str, int | None]] = {}
+    pathways = journal_pathways(user)
+
+    def ints(values) -> list[int]:
+        return [int(v) for v in values if v.isdigit()]
+
+    if wanted.get("pathways.pathway"):
+        for pk, code, child_id in pathways.filter(pk__in=ints(wanted["pathways.pathway"])).values_list(
+            "pk", "case_code", "child_id"
+        ):
+            found["pathways.pathway", str(pk)] = (code, child_id)
+    if wanted.get("people.child"):
+        rows = pathways.filter(child_id__in=ints(wanted["people.child"])).order_by("opened_on", "pk")
+        for code, child_id in rows.values_list("case_code", "child_id"):
+            found["people.child", str(child_id)] = (code, child_id)  # the latest pathway wins
+        for child_id in ints(wanted["people.child"]):
+            found.setdefault(("people.child", str(child_id)), ("", child_id))
+    if wanted.get("referrals.referral"):
+        rows = pathways.filter(referral_id__in=ints(wanted["referrals.referral"])).order_by("opened_on", "pk")
+        for code, referral_id, child_id in rows.values_list("case_code", "referral_id", "child_id"):
+            found["referrals.referral", str(referral_id)] = (code, child_id)
+    for model in ITEM_MODELS:
+        label = model._meta.label_lower
+        if wanted.get(label):
+            rows = model.objects.filter(
+                pk__in=ints(wanted[label]), pathway__programme_id__in=journal_programme_ids(user)
+            ).values_list("pk", "pathway__case_code", "pathway__child_id")
+            for pk, code, child_id in rows:
+                found[label, str(pk)] = (code, child_id)
+    return found
+
+
+def _target_text(event: AuditEvent, code: str) -> str:
+    kind = str(TARGET_LABELS.get(event.target_type, event.target_type or ""))
+    if not event.target_type:
+        return ""
+    if code:
+        return str(_("%(kind)s — situation %(code)s") % {"kind": kind, "code": code})
+    if event.target_id:
+        return str(_("%(kind)s n° %(id)s") % {"kind": kind, "id": event.target_id})
+    return kind
+
+
+def rows_for(user, events, *, with_accounts: bool = True) -> list[Row]:
+    """Describe ``events`` for a screen: constant queries whatever their number.
+
+    Targets are named by their case code (the pseudonym), never by a child's name. The family's
+    report passes ``with_accounts=False``: no staff account appears in it.
+    """
+    events = list(events)
+    codes = _case_codes(user, events)
+    rows = []
+    for event in events:
+        code, child_id = codes.get((event.target_type, event.target_id), ("", None))
+        membership = event.membership
+        organisation = membership.organisation.name if membership and membership.organisation_id else ""
+        if event.role:
+            role = str(Role(event.role).label) if event.role in Role.values else event.role
+        elif event.actor_id is None:
+            role = str(_("Traitement automatique"))
+        else:
+            role = ""
+        payload = event.payload or {}
+        circles = [str(CIRCLE_SHORT_LABELS.get(c, c)) for c in payload.get("circles", [])]
+        rows.append(
+            Row(
+                event=event,
+                occurred_at=timezone.localtime(event.occurred_at),
+                organisation=organisation,
+                role=role,
+                account=event.actor_label if with_accounts else "",
+                verb=event.verb,
+                verb_label=verb_label(event.verb),
+                kind=access_kind(event.verb),
+                target=_target_text(event, code),
+                target_kind=str(TARGET_LABELS.get(event.target_type, "")),
+                consultations_child_id=child_id,
+                circles=circles,
+                identity=payload.get("identity"),
+                reason=payload.get("reason", "") if event.verb in BREAK_GLASS_VERBS else "",
+            )
+        )
+    return rows
