@@ -8,15 +8,18 @@ or to a scope, that disagrees with the document makes cases fail (see the flip t
 
 import dataclasses
 import datetime
-from collections import Counter
+import io
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from maillage import permissions as perms
 from maillage.governance.enums import BodyKind
 from maillage.governance.models import AgendaItem, Body, BodyMember, Meeting
-from maillage.pathways.enums import Dimension, PathwayState, ReviewKind
+from maillage.pathways.enums import Circle, Dimension, PathwayState, ReviewKind
 from maillage.pathways.models import (
     CaseTeamMember,
     Consent,
@@ -297,11 +300,82 @@ WRITE_CHECKS = {
 }
 
 
-def run_matrix(role: str) -> tuple[int, list[str]]:
+ITEM_SENTINELS = [
+    f"SENTINEL-{kind}-{circle}" for kind in ("diag", "contact", "note", "review") for circle in Circle.values
+]
+
+
+def _text(response) -> str:
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        reader = PdfReader(io.BytesIO(response.content))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    return response.content.decode()
+
+
+def check_http(role: str, relation: str, case: Case) -> tuple[int, list[str]]:
+    """The pages and the export, as the user: status, and no sentinel where the table says no."""
+    client = Client()
+    client.force_login(case.user)
+    pathway = case.pathway
+    read = {column: expected_read(role, column, relation) for column in COLUMNS}
+    pages = [
+        ("child page", reverse("people:child", args=[pathway.child_id]), read["child"]),
+        ("household page", reverse("people:household", args=[pathway.child.household_id]), read["child"]),
+        # Referrers follow their referrals on their own list, never on the review page.
+        (
+            "referral page",
+            reverse("referrals:detail", args=[pathway.referral_id]),
+            read["referral"] and role != Role.REFERRER,
+        ),
+        ("pathway page", reverse("pathways:detail", args=[pathway.pk]), read["pathway"]),
+        (
+            "plan summary export",
+            reverse("documents:plan_summary", args=[pathway.pk]),
+            read["child"] and expected_write("pathway", role, relation),
+        ),
+    ]
+    checked, failures = 0, []
+    for label, url, allowed in pages:
+        response = client.get(url)
+        body = _text(response)
+        checked += 1
+        if allowed and response.status_code != 200:
+            failures.append(f"{role} {relation} {label}: status {response.status_code}, table says allowed")
+        if not allowed:
+            # Out of scope is a 404; an unsigned charter may show the charter instead (200, no data).
+            if response.status_code not in ({404, 200} if relation == "charter_unsigned" else {404}):
+                failures.append(f"{role} {relation} {label}: status {response.status_code}, table says 404")
+            if "sentinel" in body.lower():
+                failures.append(f"{role} {relation} {label}: a sentinel leaked in a denied response")
+            continue
+        checked += 1
+        # Pages may print the last name in capitals: compare without case. The referral carries the
+        # identity its author typed: whoever may read the referral reads that name.
+        name_allowed = True if label == "referral page" else read["child"]
+        if ("sentinel-quillebœuf" in body.lower()) != name_allowed:
+            failures.append(f"{role} {relation} {label}: child name shown={not name_allowed}")
+        if label == "pathway page":
+            for sentinel in ITEM_SENTINELS:
+                circle = sentinel.rsplit("-", 1)[1]
+                checked += 1
+                if (sentinel in body) != read[f"item_{circle}"]:
+                    failures.append(f"{role} {relation} {label}: {sentinel} shown={sentinel in body}")
+        if label == "plan summary export":
+            checked += 1
+            if any(sentinel in body for sentinel in ITEM_SENTINELS) or "SENTINEL-referral" in body:
+                failures.append(f"{role} {relation} {label}: a written item leaked into the family's export")
+    return checked, failures
+
+
+def run_matrix(role: str, http: bool = True) -> tuple[int, list[str]]:
     """Check every object × action × relation for ``role``; return (cases checked, failures)."""
     checked, failures = 0, []
     for relation in RELATIONS:
         case = build_case(role, relation)
+        if http:
+            http_checked, http_failures = check_http(role, relation, case)
+            checked += http_checked
+            failures += http_failures
         for name, column, scope in OBJECTS:
             obj = case.objects[name]
             want = expected_read(role, column, relation)
@@ -321,13 +395,10 @@ def run_matrix(role: str) -> tuple[int, list[str]]:
     return checked, failures
 
 
-CHECKED = Counter()
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_the_code_follows_the_policy_table_for(role):
     checked, failures = run_matrix(role)
-    CHECKED[role] = checked
+    print(f"{role}: {checked} cases checked")
     assert not failures, f"{len(failures)} of {checked} cases disagree:\n" + "\n".join(failures)
 
 
@@ -364,5 +435,5 @@ def test_flipping_one_cell_of_the_code_table_makes_the_matrix_fail(monkeypatch, 
     policy = {r: dict(cells) for r, cells in perms.POLICY.items()}
     policy[role][kind] = flipped_to
     monkeypatch.setattr(perms, "POLICY", policy)
-    _checked, failures = run_matrix(role)
+    _checked, failures = run_matrix(role, http=False)
     assert failures, "a flipped cell went unnoticed"

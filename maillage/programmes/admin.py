@@ -19,6 +19,7 @@ from maillage.programmes.models import (
     Organisation,
     Programme,
 )
+from maillage.programmes.services import programme_setup
 
 
 class JournaledAdminMixin:
@@ -59,6 +60,12 @@ class NetworkLevelAdmin(JournaledAdminMixin, admin.ModelAdmin):
 
 @admin.register(Programme)
 class ProgrammeAdmin(JournaledAdminMixin, admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A new programme starts with its default lists and the seeded charter, published.
+            programme_setup(programme=obj, by=request.user)
+
     list_display = ["name", "label", "lead_body_type", "lead_body_name", "network_level"]
     list_filter = ["lead_body_type", "eligibility_rule", "network_level"]
     search_fields = ["name", "slug", "lead_body_name"]

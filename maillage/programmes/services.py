@@ -201,3 +201,38 @@ def charter_sign(
             payload={"version": version.number, "institution": institution},
         )
     return signature
+
+
+@transaction.atomic
+def programme_setup(*, programme: Programme, by: User) -> Programme:
+    """Give a new programme what it cannot work without: its default lists and a published charter.
+
+    Names are shown only to members who signed the current charter, so a programme starts with the
+    seeded charter (the usual clauses of PRE charters), which its coordinator may replace at once.
+    Idempotent.
+    """
+    from maillage.demo.charter import CHARTER_BODY, CHARTER_TITLE
+    from maillage.programmes.defaults import ensure_default_lists
+
+    created = ensure_default_lists(programme)
+    version = None
+    if not CharterVersion.objects.published().filter(programme=programme).exists():
+        version = CharterVersion.objects.create(
+            programme=programme,
+            number=(
+                CharterVersion.objects.filter(programme=programme).aggregate(last=Max("number"))["last"] or 0
+            )
+            + 1,
+            title=CHARTER_TITLE,
+            body=CHARTER_BODY,
+            published_at=timezone.now(),
+            published_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+    if created or version:
+        audit.record(
+            verb="programme.set_up",
+            actor=by,
+            target=programme,
+            payload={"list_items": created, "charter": version.number if version else None},
+        )
+    return programme
