@@ -387,6 +387,20 @@ def consent_withdraw(*, consent: Consent, withdrawn_on: datetime.date, by, note:
 # --- written items ---------------------------------------------------------------------------------
 
 
+def check_coverage(*, pathway: Pathway, circle: str) -> None:
+    """Beyond the team, an item is shared: the family's consent in force must name a partner."""
+    if circle == Circle.TEAM:
+        return
+    shares = pathway.consents.valid().filter(shared_with__isnull=False).exists()
+    if not shares:
+        raise JourneyError(
+            _(
+                "L'accord de la famille ne prévoit de partage avec aucun partenaire : cet écrit ne peut "
+                "être lu qu'au sein de l'équipe du parcours."
+            )
+        )
+
+
 def check_circle(*, circle: str, author_membership, health: bool) -> None:
     """A member who refuses the secret partagé writes ``team`` only; health never reaches ``partners``."""
     if circle not in Circle.values:
@@ -433,6 +447,7 @@ def diagnostic_section_save(
 ) -> DiagnosticSection:
     circle = fields.get("circle", section.circle if section else Circle.TEAM)
     check_circle(circle=circle, author_membership=membership, health=dimension in HEALTH_DIMENSIONS)
+    check_coverage(pathway=pathway, circle=circle)
     old_circle = section.circle if section else ""
     if section is None:
         section = DiagnosticSection(pathway=pathway, dimension=dimension, author=by)
@@ -495,6 +510,7 @@ def plan_action_add(*, pathway: Pathway, title: str, by, **fields) -> PlanAction
 def contact_add(*, pathway: Pathway, by, membership=None, **fields) -> Contact:
     circle = fields.setdefault("circle", Circle.TEAM)
     check_circle(circle=circle, author_membership=membership, health=False)
+    check_coverage(pathway=pathway, circle=circle)
     if fields["occurred_on"] > timezone.localdate():
         raise JourneyError(_("La date du contact ne peut pas être dans le futur."))
     contact = Contact.objects.create(pathway=pathway, author=by, **fields)
@@ -510,6 +526,7 @@ def note_add(
     *, pathway: Pathway, body: str, by, membership=None, circle: str = Circle.TEAM, health_related=False
 ):
     check_circle(circle=circle, author_membership=membership, health=health_related)
+    check_coverage(pathway=pathway, circle=circle)
     note = Note.objects.create(
         pathway=pathway, author=by, body=body, circle=circle, health_related=health_related
     )
@@ -531,6 +548,7 @@ def review_add(
 ) -> Review:
     """Record a bilan rating each open objective (``ratings``: objective id → (rating, comment))."""
     check_circle(circle=circle, author_membership=membership, health=False)
+    check_coverage(pathway=pathway, circle=circle)
     if held_on > timezone.localdate():
         raise JourneyError(_("La date du bilan ne peut pas être dans le futur."))
     objectives = {o.pk: o for o in pathway.objectives.all()}
