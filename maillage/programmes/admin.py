@@ -14,6 +14,7 @@ from maillage.audit import services as audit
 from maillage.programmes.models import (
     CharterSignature,
     CharterVersion,
+    ListItem,
     Membership,
     NetworkLevel,
     Organisation,
@@ -58,8 +59,23 @@ class NetworkLevelAdmin(JournaledAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["parent"]
 
 
+class ListItemInline(admin.TabularInline):
+    """The programme's own wording of its lists (motifs, referrer types, exit reasons)."""
+
+    model = ListItem
+    extra = 0
+    fields = ["kind", "code", "label", "position", "is_active", "needs_final_review"]
+    ordering = ["kind", "position"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Entries are used by referrals and pathways: deactivate them instead.
+        return False
+
+
 @admin.register(Programme)
 class ProgrammeAdmin(JournaledAdminMixin, admin.ModelAdmin):
+    inlines = [ListItemInline]
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
@@ -100,6 +116,7 @@ class ProgrammeAdmin(JournaledAdminMixin, admin.ModelAdmin):
                     "active_retention_years",
                     "archive_retention_years",
                     "log_retention_months",
+                    "review_cadence_weeks",
                     "mfa_for_aggregate_roles",
                 ]
             },

@@ -40,6 +40,8 @@ def test_creating_a_programme_in_the_admin_sets_it_up(admin_client):
             "archive_retention_years": 3,
             "log_retention_months": 12,
             "review_cadence_weeks": 12,
+            "list_items-TOTAL_FORMS": 0,
+            "list_items-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
