@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "maillage.core.middleware.RequestContextMiddleware",
+    # Nominative pages (@sensitive views) show the charter instead until it is signed.
+    "maillage.audit.middleware.CharterGateMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -178,6 +178,9 @@ PK_URLS = {
     "programmes:organisation_edit": _organisation,
     "people:child": _child,
     "people:household": _household,
+    "journal:consultations": _child,
+    "journal:consultations_pdf": _child,
+    "journal:pathway_consultations": _pathway,
     "accounts:invitation_revoke": _invitation,
     "referrals:detail": _referral,
 }
@@ -273,6 +276,8 @@ CURRENT_PROGRAMME_PAGES = [
     "referrals:new",
     "pathways:list",
     "pathways:caseload",
+    "journal:search",
+    "journal:break_glass",
 ]
 
 

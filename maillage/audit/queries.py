@@ -28,6 +28,7 @@ from maillage.people.models import Child, Guardian
 from maillage.programmes.enums import Role
 from maillage.referrals.models import Referral
 
+# Verbs the code no longer writes stay here: older entries of the journal still carry them.
 VERB_LABELS = {
     # Consultations of nominative data (pages journaled by maillage.audit.access).
     "child.listed": _("Consultation de la liste des enfants"),
@@ -86,8 +87,10 @@ VERB_LABELS = {
     "note.added": _("Ajout d'une note"),
     "review.added": _("Ajout d'un bilan"),
     "item.circle_widened": _("Élargissement du cercle de diffusion d'un écrit"),
+    "item.circle_narrowed": _("Restriction du cercle de diffusion d'un écrit"),
     "meeting.agenda_item_added": _("Inscription d'une situation à l'ordre du jour d'une EPS"),
     # Programme, members, territory.
+    "programme.set_up": _("Mise en place du programme (listes et charte par défaut)"),
     "programme.updated": _("Modification du profil du programme"),
     "organisation.created": _("Ajout d'un partenaire"),
     "organisation.updated": _("Modification d'un partenaire"),
@@ -236,7 +239,9 @@ def children_matching(user, text: str) -> QuerySet[Child]:
     if terms:
         named = perms.children_visible_to(user)
         for term in terms:
-            named = named.filter(Q(last_name_normalised__contains=term) | Q(first_name_normalised__contains=term))
+            named = named.filter(
+                Q(last_name_normalised__contains=term) | Q(first_name_normalised__contains=term)
+            )
         query |= Q(pk__in=named.values("pk"))
     return journal_children(user).filter(query)
 
@@ -342,7 +347,10 @@ def _case_codes(user, events: list[AuditEvent]) -> dict[tuple[str, str], tuple[s
         if event.target_id:
             wanted[event.target_type].add(event.target_id)
     found: dict[tuple[str, str], tuple[str, int | None]] = {}
-    pathways = journal_pathways(user)
+    if not wanted:
+        return found
+    programme_ids = journal_programme_ids(user)
+    pathways = Pathway.objects.filter(programme_id__in=programme_ids)
 
     def ints(values) -> list[int]:
         return [int(v) for v in values if v.isdigit()]
@@ -366,7 +374,7 @@ def _case_codes(user, events: list[AuditEvent]) -> dict[tuple[str, str], tuple[s
         label = model._meta.label_lower
         if wanted.get(label):
             rows = model.objects.filter(
-                pk__in=ints(wanted[label]), pathway__programme_id__in=journal_programme_ids(user)
+                pk__in=ints(wanted[label]), pathway__programme_id__in=programme_ids
             ).values_list("pk", "pathway__case_code", "pathway__child_id")
             for pk, code, child_id in rows:
                 found[label, str(pk)] = (code, child_id)

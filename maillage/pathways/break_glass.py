@@ -76,9 +76,9 @@ def _notify_dpos(*, addresses: list[str], pathway: Pathway, by, membership: Memb
             "until": timezone.localtime(grant.expires_at).strftime("%H:%M"),
             "url": journal_url,
         }
-        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _(
-            "Accès exceptionnel au dossier %(code)s"
-        ) % {"code": pathway.case_code}
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Accès exceptionnel au dossier %(code)s") % {
+            "code": pathway.case_code
+        }
         body = _(
             "Bonjour,\n\n"
             "%(who)s (%(email)s), %(role)s %(organisation)s, a ouvert un accès exceptionnel au "
@@ -121,17 +121,28 @@ def break_glass_open(*, pathway: Pathway, by, reason: str, request=None) -> Brea
     if pathway.anonymised_at is not None:
         raise JourneyError(_("Ce parcours a été rendu anonyme : il n'y a plus de dossier à ouvrir."))
     if perms.pathways_visible_to(by).filter(pk=pathway.pk).exists():
-        raise JourneyError(_("Vous avez déjà accès à ce parcours : aucun accès exceptionnel n'est nécessaire."))
+        raise JourneyError(
+            _("Vous avez déjà accès à ce parcours : aucun accès exceptionnel n'est nécessaire.")
+        )
     now = timezone.now()
     grant = BreakGlass.objects.create(
-        pathway=pathway, user=by, membership=membership, reason=reason, expires_at=now + GRANT_DURATION
+        pathway=pathway,
+        user=by,
+        membership=membership,
+        reason=reason,
+        created_at=now,
+        expires_at=now + GRANT_DURATION,
     )
     record(
         verb=VERB,
         actor=by,
         target=pathway,
         membership=membership,
-        payload={"reason": reason, "expires_at": grant.expires_at, "archived": pathway.archived_at is not None},
+        payload={
+            "reason": reason,
+            "expires_at": grant.expires_at,
+            "archived": pathway.archived_at is not None,
+        },
         request=request,
     )
     addresses = _dpo_addresses(pathway)

@@ -55,6 +55,8 @@ MENU = [
         frozenset(perms.roles_granting(perms.CHARTER, A.PROGRAMME)),
     ),
     MenuEntry(_("Équipe"), "accounts:team", frozenset({Role.MANAGER, Role.COORDINATOR})),
+    MenuEntry(_("Journal des accès"), "journal:search", frozenset(perms.JOURNAL_ROLES)),
+    MenuEntry(_("Accès exceptionnel"), "journal:break_glass", frozenset({Role.DPO})),
 ]
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from maillage import permissions as perms
 from maillage.accounts import services
 from maillage.accounts.models import Invitation, User
+from maillage.audit.access import not_sensitive
 from maillage.programmes.models import Programme
 from maillage.www.accounts.forms import (
     ConfirmOnlyForm,
@@ -46,6 +47,7 @@ def _password_form(request: HttpRequest, invitation: Invitation, account: User |
     return CurrentPasswordForm(data)
 
 
+@not_sensitive
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
@@ -131,6 +133,7 @@ def _render_team(request: HttpRequest, programme: Programme, form: InvitationFor
     )
 
 
+@not_sensitive
 @login_required
 @require_http_methods(["GET"])
 def team(request: HttpRequest) -> HttpResponse:
@@ -138,6 +141,7 @@ def team(request: HttpRequest) -> HttpResponse:
     return _render_team(request, programme, InvitationForm(organisations=_organisations(request, programme)))
 
 
+@not_sensitive
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
@@ -178,6 +182,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     return _render_team(request, programme, form)
 
 
+@not_sensitive
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:

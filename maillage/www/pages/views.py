@@ -11,7 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from maillage import permissions as perms
-from maillage.audit.access import record_access_many
+from maillage.audit.access import not_sensitive, record_access_many, sensitive
+from maillage.audit.middleware import charter_gate_exempt
 from maillage.programmes.enums import Role
 from maillage.www.context import current_membership, set_current_membership
 from maillage.www.pathways.summary import reminders_for
@@ -67,6 +68,9 @@ ROLE_INTRODUCTIONS = {
 }
 
 
+# The home page deals with an unsigned charter itself: a callout, and no reminders (no names).
+@sensitive("pathway.listed")
+@charter_gate_exempt
 @login_required
 def home(request):
     membership = current_membership(request)
@@ -120,6 +124,7 @@ def home(request):
     return render(request, "pages/home.html", context)
 
 
+@not_sensitive
 @login_required
 @require_POST
 def switch_membership(request):
@@ -143,6 +148,7 @@ def switch_membership(request):
     return redirect(target)
 
 
+@not_sensitive
 def static_page(request, page: str):
     """Accessibility statement, legal notice and privacy notice: public, filled from the settings."""
     membership = current_membership(request) if request.user.is_authenticated else None
@@ -167,6 +173,7 @@ def static_page(request, page: str):
     return render(request, STATIC_PAGES[page], context)
 
 
+@not_sensitive
 @never_cache
 def health(request):
     with connection.cursor() as cursor:

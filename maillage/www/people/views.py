@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from maillage import permissions as perms
 from maillage.audit import services as audit
+from maillage.audit.access import record_access_many, sensitive
 from maillage.core.text import normalise_name
 from maillage.programmes.models import Membership
 from maillage.www.context import active_memberships, current_membership
@@ -34,6 +35,7 @@ def _acting_membership(request, programme_id: int) -> Membership | None:
     return next((m for m in active_memberships(request) if m.programme_id == programme_id), None)
 
 
+@sensitive("child.listed")
 @login_required
 def children(request):
     membership = current_membership(request)
@@ -54,6 +56,7 @@ def children(request):
     today = timezone.localdate()
     for child in page:
         child.age = age_on(child.birth_date, today)
+    record_access_many(request, page.object_list, verb="child.listed")
     context = {
         "programme": membership.programme,
         "form": form,
@@ -63,6 +66,7 @@ def children(request):
     return render(request, "people/child_list.html", context)
 
 
+@sensitive("child.viewed")
 @login_required
 def child_detail(request, pk: int):
     child = get_object_or_404(
@@ -94,6 +98,7 @@ def child_detail(request, pk: int):
     return render(request, "people/child_detail.html", context)
 
 
+@sensitive("household.viewed")
 @login_required
 def household_detail(request, pk: int):
     household = get_object_or_404(

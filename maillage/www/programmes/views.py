@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from maillage import permissions as perms
+from maillage.audit.access import not_sensitive
 from maillage.core.text import normalise_name
 from maillage.programmes import services
 from maillage.programmes.models import CharterSignature, CharterVersion, Programme
@@ -51,6 +52,7 @@ def _paragraphs(text: str) -> list[str]:
 # --- profile -------------------------------------------------------------------------------------
 
 
+@not_sensitive
 @login_required
 def profile(request):
     programme = _current_programme(request)
@@ -64,6 +66,7 @@ def profile(request):
     return render(request, "programmes/profile.html", context)
 
 
+@not_sensitive
 @login_required
 def profile_edit(request):
     programme = _current_programme(request)
@@ -81,6 +84,7 @@ def profile_edit(request):
 # --- partner directory ---------------------------------------------------------------------------
 
 
+@not_sensitive
 @login_required
 def organisations(request):
     programme = _current_programme(request)
@@ -117,6 +121,7 @@ def organisations(request):
     return render(request, "programmes/organisation_list.html", context)
 
 
+@not_sensitive
 @login_required
 def organisation_detail(request, pk: int):
     organisation = get_object_or_404(
@@ -148,6 +153,7 @@ def organisation_detail(request, pk: int):
     return render(request, "programmes/organisation_detail.html", context)
 
 
+@not_sensitive
 @login_required
 def organisation_create(request):
     programme = _current_programme(request)
@@ -161,6 +167,7 @@ def organisation_create(request):
     return render(request, "programmes/organisation_form.html", {"form": form, "organisation": None})
 
 
+@not_sensitive
 @login_required
 def organisation_edit(request, pk: int):
     organisation = get_object_or_404(
@@ -181,6 +188,7 @@ def organisation_edit(request, pk: int):
 # --- charter -------------------------------------------------------------------------------------
 
 
+@not_sensitive
 @login_required
 def charter(request):
     membership = current_membership(request)
@@ -209,6 +217,7 @@ def charter(request):
     return render(request, "programmes/charter.html", context)
 
 
+@not_sensitive
 @login_required
 @require_POST
 def charter_sign(request):
@@ -233,6 +242,7 @@ def charter_sign(request):
     return redirect("programmes:charter")
 
 
+@not_sensitive
 @login_required
 def charter_publish(request):
     programme = _current_programme(request)

@@ -129,10 +129,17 @@ def test_a_referent_outside_the_case_team_gets_a_404(client, login_as, programme
 
 
 @pytest.mark.parametrize("url_name", URL_NAMES)
-def test_a_coordinator_who_has_not_signed_the_charter_gets_a_404(client, pathway_as, url_name):
+def test_a_coordinator_who_has_not_signed_the_charter_gets_the_charter_not_a_document(
+    client, pathway_as, url_name
+):
     pathway = pathway_as(Role.COORDINATOR, signed_charter=False)
 
-    assert client.get(url_of(url_name, pathway)).status_code == 404
+    response = client.get(url_of(url_name, pathway))
+
+    assert response.status_code == 200
+    # The charter gate answers instead: the charter and its sign button, never the file.
+    assert "programmes/charter.html" in [t.name for t in response.templates]
+    assert pathway.child.last_name not in response.content.decode()
 
 
 @pytest.mark.parametrize("url_name", URL_NAMES)

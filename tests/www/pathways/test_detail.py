@@ -109,10 +109,15 @@ def test_a_coordinator_of_another_programme_gets_a_404(journey):
     assert CHILD_NAME not in text_of(response)
 
 
-def test_a_coordinator_who_has_not_signed_the_charter_gets_a_404(journey):
+def test_a_coordinator_who_has_not_signed_the_charter_gets_the_charter_not_the_pathway(journey):
     unsigned = MembershipFactory(programme=journey.programme, role=Role.COORDINATOR, signed_charter=False)
 
-    assert _get(unsigned.user, journey.pathway).status_code == 404
+    response = _get(unsigned.user, journey.pathway)
+
+    assert response.status_code == 200
+    # The charter gate answers instead: the charter and its sign button, never the file.
+    assert "programmes/charter.html" in [t.name for t in response.templates]
+    assert journey.pathway.case_code not in response.content.decode()
 
 
 def test_a_teacher_in_the_case_team_loses_the_pathway_when_there_is_no_consent(journey):

@@ -76,11 +76,18 @@ def test_a_referent_reads_the_fiche_but_has_no_decision_to_take(client, login_as
     assert "Accepter et ouvrir le parcours" not in body
 
 
-def test_a_coordinator_without_the_signed_charter_gets_a_404(client, login_as, journey_programme):
+def test_a_coordinator_without_the_signed_charter_gets_the_charter_not_the_referral(
+    client, login_as, journey_programme
+):
     login_as(Role.COORDINATOR, programme=journey_programme, signed_charter=False)
     referral = make_referral(journey_programme)
 
-    assert client.get(detail_url(referral)).status_code == 404
+    response = client.get(detail_url(referral))
+
+    assert response.status_code == 200
+    # The charter gate answers instead: the charter and its sign button, never the file.
+    assert "programmes/charter.html" in [t.name for t in response.templates]
+    assert referral.child_last_name.upper() not in response.content.decode().upper()
 
 
 @pytest.mark.parametrize("role", sorted(REVIEW_ROLES))
