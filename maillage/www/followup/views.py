@@ -413,15 +413,14 @@ def action_add(request, pathway_pk: int):
 # --- follow-up ------------------------------------------------------------------------------------
 
 
-@login_required
-@sensitive("contact.form_viewed")
-def contact_add(request, pathway_pk: int):
+def _circle_item_add(request, pathway_pk: int, *, form_class, service, success, title, submit_label, verb):
+    """A written item with a circle (contact, note): the form, the service, back to the follow-up."""
     pathway = _pathway(request, pathway_pk, perms.can_write_items)
     circle_kwargs = _circle_kwargs(request, pathway)
-    form = forms.ContactForm(request.POST or None, **circle_kwargs)
+    form = form_class(request.POST or None, **circle_kwargs)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_add(
+            service(
                 pathway=pathway,
                 by=request.user,
                 membership=_author_membership(request.user, pathway),
@@ -430,45 +429,46 @@ def contact_add(request, pathway_pk: int):
         except JourneyError as error:
             _show_error(form, error)
         else:
-            messages.success(request, _("Le contact est ajouté au suivi."))
+            messages.success(request, success)
             return redirect(_back(pathway, "suivi"))
     context = {
         "form": form,
-        "title": _("Ajouter un contact"),
-        "submit_label": _("Ajouter le contact"),
+        "title": title,
+        "submit_label": submit_label,
         "anchor": "suivi",
         **_circle_context(circle_kwargs["circles"]),
     }
-    return _render(request, "followup/form.html", pathway, context, verb="contact.form_viewed")
+    return _render(request, "followup/form.html", pathway, context, verb=verb)
+
+
+@login_required
+@sensitive("contact.form_viewed")
+def contact_add(request, pathway_pk: int):
+    return _circle_item_add(
+        request,
+        pathway_pk,
+        form_class=forms.ContactForm,
+        service=services.contact_add,
+        success=_("Le contact est ajouté au suivi."),
+        title=_("Ajouter un contact"),
+        submit_label=_("Ajouter le contact"),
+        verb="contact.form_viewed",
+    )
 
 
 @login_required
 @sensitive("note.form_viewed")
 def note_add(request, pathway_pk: int):
-    pathway = _pathway(request, pathway_pk, perms.can_write_items)
-    circle_kwargs = _circle_kwargs(request, pathway)
-    form = forms.NoteForm(request.POST or None, **circle_kwargs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.note_add(
-                pathway=pathway,
-                by=request.user,
-                membership=_author_membership(request.user, pathway),
-                **form.cleaned_data,
-            )
-        except JourneyError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, _("La note est ajoutée au suivi."))
-            return redirect(_back(pathway, "suivi"))
-    context = {
-        "form": form,
-        "title": _("Ajouter une note"),
-        "submit_label": _("Ajouter la note"),
-        "anchor": "suivi",
-        **_circle_context(circle_kwargs["circles"]),
-    }
-    return _render(request, "followup/form.html", pathway, context, verb="note.form_viewed")
+    return _circle_item_add(
+        request,
+        pathway_pk,
+        form_class=forms.NoteForm,
+        service=services.note_add,
+        success=_("La note est ajoutée au suivi."),
+        title=_("Ajouter une note"),
+        submit_label=_("Ajouter la note"),
+        verb="note.form_viewed",
+    )
 
 
 @login_required
