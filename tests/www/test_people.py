@@ -126,6 +126,8 @@ def test_the_list_runs_the_same_number_of_queries_for_5_or_50_children(client, l
     url = reverse("people:children")
     school = SchoolFactory()
     ChildFactory.create_batch(5, programme=programme, school=school)
+    # A first visit may create one-off rows (the journal's chain head after a flush by another test).
+    client.get(url)
     few = _queries_for(client, url)
     ChildFactory.create_batch(45, programme=programme, school=school)
     assert _queries_for(client, url) == few

@@ -133,6 +133,7 @@ def test_each_row_of_the_caseload_is_journaled_once(programme, team):
 def _queries(client, url, params=None) -> int:
     """Queries of one page, the journal's insert of the rows shown included (pages of at most 50 rows
     keep it to one INSERT, within SQLite's limit on query parameters)."""
+    client.get(url, params or {})  # warm-up: one-off rows (the journal's chain head after a flush)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url, params or {}).status_code == 200
     return len(queries)
