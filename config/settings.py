@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "maillage.referrals",
     "maillage.pathways",
     "maillage.governance",
+    "maillage.offers",
+    "maillage.steering",
     "maillage.www",
 ]
 
