@@ -43,7 +43,14 @@ SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
 # Keys for the encryption at rest of free-text fields: "kid:base64key,kid2:base64key", first is current.
 MAILLAGE_ENCRYPTION_KEYS = env("MAILLAGE_ENCRYPTION_KEYS", "" if PRODUCTION else _DEV_ENCRYPTION_KEYS)
 
+# Key of the access journal's HMAC chain, kept outside the database: someone who can write to the database
+# cannot rewrite the journal and its chain head unnoticed (CNIL 2021-122: entries sealed at creation).
+_DEV_AUDIT_KEY = "dev-only-audit-chain-key-do-not-use-in-production"  # noqa: S105
+MAILLAGE_AUDIT_KEY = env("MAILLAGE_AUDIT_KEY", "" if PRODUCTION else _DEV_AUDIT_KEY)
+
 if PRODUCTION:
+    if not MAILLAGE_AUDIT_KEY or MAILLAGE_AUDIT_KEY == _DEV_AUDIT_KEY or len(MAILLAGE_AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("MAILLAGE_AUDIT_KEY must be set to at least 32 random characters.")
     if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
     if not MAILLAGE_ENCRYPTION_KEYS or MAILLAGE_ENCRYPTION_KEYS == _DEV_ENCRYPTION_KEYS:

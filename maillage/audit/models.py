@@ -1,5 +1,6 @@
 import datetime
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -97,7 +98,9 @@ class AuditEvent(models.Model):
         return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical_content().encode()).hexdigest()
+        # HMAC-SHA-256 keyed outside the database: rewriting the whole chain needs the key too.
+        key = settings.MAILLAGE_AUDIT_KEY.encode()
+        return hmac.new(key, self.canonical_content().encode(), hashlib.sha256).hexdigest()
 
 
 class ChainHead(models.Model):

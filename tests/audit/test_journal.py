@@ -117,3 +117,32 @@ def test_any_single_tampering_is_detected(position, kind):
     # Hypothesis runs every example in the same test transaction: start the next one from scratch.
     _raw("DELETE FROM audit_auditevent", [])
     _raw("DELETE FROM audit_chainhead", [])
+
+
+def test_a_whole_chain_rewritten_without_the_key_is_detected():
+    # An attacker with full write access to the database edits an entry, then recomputes every hash
+    # after it and the chain head — with plain SHA-256, since the HMAC key is not in the database.
+    import hashlib
+
+    events = _chain(5)
+    _raw("UPDATE audit_auditevent SET payload = %s WHERE id = %s", ['{"n": 42}', events[2].pk])
+    previous = events[1].hash
+    for event in AuditEvent.objects.filter(pk__gte=events[2].pk).order_by("pk"):
+        event.previous_hash = previous
+        forged = hashlib.sha256(event.canonical_content().encode()).hexdigest()
+        _raw(
+            "UPDATE audit_auditevent SET previous_hash = %s, hash = %s WHERE id = %s",
+            [previous, forged, event.pk],
+        )
+        previous = forged
+    _raw("UPDATE audit_chainhead SET last_hash = %s", [previous])
+    problem = verify_chain()
+    assert problem is not None
+    assert problem.event_id == events[2].pk
+
+
+def test_the_same_chain_fails_verification_under_another_key(settings):
+    _chain(3)
+    assert verify_chain() is None
+    settings.MAILLAGE_AUDIT_KEY = "another-key-that-the-attacker-would-have-guessed-0123"
+    assert verify_chain() is not None
