@@ -6,6 +6,7 @@ test suite) or ``production`` (refuses to start without real secrets).
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
     "django_tasks",
     "django_tasks_db",
     "maillage.core",
@@ -108,6 +111,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "maillage.accounts.middleware.SessionLifetimeMiddleware",
+    "maillage.accounts.mfa.MFAEnrolmentMiddleware",
     "maillage.core.middleware.RequestContextMiddleware",
     # Nominative pages (@sensitive views) show the charter instead until it is signed.
     "maillage.audit.middleware.CharterGateMiddleware",
@@ -201,10 +207,61 @@ ACCOUNT_FORMS = {
     "change_password": "maillage.accounts.forms.ChangePasswordForm",
     "set_password": "maillage.accounts.forms.SetPasswordForm",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Second factor (issue 5): TOTP with recovery codes, security keys and passkeys (WebAuthn).
+# Enrolment is forced by maillage.accounts.mfa.MFAEnrolmentMiddleware; a TOTP code is accepted
+# once only (allauth marks it used in the shared cache for the whole tolerance window).
+MFA_ADAPTER = "maillage.accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_TOTP_ISSUER = "Maillage"
+MFA_TOTP_TOLERANCE = 0  # a code lives 30 s (ASVS 6.5.5)
+MFA_RECOVERY_CODE_COUNT = 10
+# Step-up (maillage.accounts.stepup): exports, break-glass, team changes need a login or a
+# re-authentication less than 10 minutes old.
+MAILLAGE_STEPUP_SECONDS = 10 * 60
+ACCOUNT_REAUTHENTICATION_TIMEOUT = MAILLAGE_STEPUP_SECONDS
+# Sessions listed on "compte/sessions/" (allauth.usersessions), with the last activity.
+USERSESSIONS_TRACK_ACTIVITY = True
+# Client address for allauth's rate limits and session list: behind the production proxy, the last
+# X-Forwarded-For hop (as maillage.core.middleware.RequestContextMiddleware), never the proxy's own.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("ALLAUTH_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
 SOCIALACCOUNT_ONLY = False
-SOCIALACCOUNT_PROVIDERS: dict = {}
+# ProConnect (issue 5, point 8), optional, by environment only: without a client id and secret no
+# provider app exists, the login page shows no ProConnect button and its URLs answer 404. Redirect
+# URI to register with ProConnect: https://<host>/compte/oidc/proconnect/login/callback/
+# (maillage.accounts.social: invited accounts only, nonce, signed ID token and userinfo).
+SOCIALACCOUNT_ADAPTER = "maillage.accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching by address is done, stricter, by the adapter
+SOCIALACCOUNT_STORE_TOKENS = False
+PROCONNECT_CLIENT_ID = env("PROCONNECT_CLIENT_ID")
+PROCONNECT_CLIENT_SECRET = env("PROCONNECT_CLIENT_SECRET")
+PROCONNECT_SERVER_URL = env("PROCONNECT_SERVER_URL", "https://auth.agentconnect.gouv.fr/api/v2")
+PROCONNECT_SCOPES = env("PROCONNECT_SCOPES", "openid email given_name usual_name siret").split()
+SOCIALACCOUNT_PROVIDERS: dict = {
+    "openid_connect": {
+        "provider_class": "maillage.accounts.social.ProConnectProvider",
+        "APPS": [
+            {
+                "provider_id": "proconnect",
+                "name": "ProConnect",
+                "client_id": PROCONNECT_CLIENT_ID,
+                "secret": PROCONNECT_CLIENT_SECRET,
+                "settings": {
+                    "server_url": PROCONNECT_SERVER_URL,
+                    "scope": PROCONNECT_SCOPES,
+                    # ProConnect rejects any unknown parameter of the authorisation request: PKCE on demand.
+                    "oauth_pkce_enabled": env_bool("PROCONNECT_PKCE", False),
+                    "token_auth_method": "client_secret_post",
+                    # ProConnect's addresses are verified by the identity providers of the federation.
+                    "verified_email": True,
+                },
+            }
+        ]
+        if PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET
+        else [],
+    }
+}
 
 MAILLAGE_INVITATION_DAYS = 7
 # Absolute links in emails sent outside a request (commands, tasks); inside one, its host is used.
@@ -258,6 +315,8 @@ MAILLAGE_OPERATOR_ADDRESS = env("MAILLAGE_OPERATOR_ADDRESS")
 MAILLAGE_OPERATOR_EMAIL = env("MAILLAGE_OPERATOR_EMAIL")
 MAILLAGE_PUBLICATION_DIRECTOR = env("MAILLAGE_PUBLICATION_DIRECTOR")
 MAILLAGE_DPO_EMAIL = env("MAILLAGE_DPO_EMAIL")
+# Where security flaws are reported (/.well-known/security.txt); default: security@<host of the request>.
+MAILLAGE_SECURITY_EMAIL = env("MAILLAGE_SECURITY_EMAIL")
 MAILLAGE_HOSTING_NAME = env("MAILLAGE_HOSTING_NAME")
 MAILLAGE_HOSTING_ADDRESS = env("MAILLAGE_HOSTING_ADDRESS")
 MAILLAGE_HOSTING_CONTACT = env("MAILLAGE_HOSTING_CONTACT")
@@ -269,7 +328,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 10 * 60 * 60
+# 30 minutes idle (the cookie and the stored session are renewed at every request), 10 hours
+# at most after the login (maillage.accounts.middleware.SessionLifetimeMiddleware).
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+MAILLAGE_SESSION_ABSOLUTE_SECONDS = 10 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if PRODUCTION:
@@ -298,6 +362,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+if SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]:
+    # The ProConnect button posts to Maillage, which redirects to ProConnect: form-action covers redirects.
+    _proconnect_url = urlsplit(PROCONNECT_SERVER_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+        f"{_proconnect_url.scheme}://{_proconnect_url.netloc}",
+    ]
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -26,3 +26,13 @@ def login_as(client):
         return membership
 
     return _login
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser, with the TOTP second factor every staff account must have."""
+    from tests.factories import TEST_PASSWORD, enrol_totp
+
+    user = django_user_model.objects.create_superuser("admin@example.com", TEST_PASSWORD)
+    enrol_totp(user)
+    return user

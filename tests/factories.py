@@ -17,6 +17,29 @@ from maillage.territories.models import Commune, School
 factory.Faker._DEFAULT_LOCALE = "fr_FR"
 
 TEST_PASSWORD = "Motdepasse-de-test-2026"  # noqa: S105 -- test fixture only
+# Every test account that must have a second factor gets a TOTP with this secret (tests only):
+# ``totp_code()`` gives the current code, for the tests that log in through the forms.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 -- test fixture only
+
+
+def enrol_totp(user, secret: str = TEST_TOTP_SECRET):
+    """Give ``user`` a TOTP second factor (once): the state of any account that sees names."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    return existing or TOTP.activate(user, secret).instance
+
+
+def totp_code(secret: str = TEST_TOTP_SECRET, at: float | None = None) -> str:
+    """The TOTP code of ``secret`` at the UNIX time ``at`` (now by default)."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 class UserFactory(DjangoModelFactory):
@@ -35,6 +58,12 @@ class UserFactory(DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+    @factory.post_generation
+    def second_factor(obj, create, extracted, **kwargs):
+        """Staff accounts get a TOTP (``second_factor=False`` to leave them without)."""
+        if create and extracted is not False and (extracted or obj.is_staff or obj.is_superuser):
+            enrol_totp(obj)
 
 
 class CommuneFactory(DjangoModelFactory):
@@ -97,6 +126,14 @@ class MembershipFactory(DjangoModelFactory):
         if version is None:
             version = CharterVersionFactory(programme=obj.programme, number=1)
         CharterSignature.objects.get_or_create(version=version, membership=obj)
+
+    @factory.post_generation
+    def second_factor(obj, create, extracted, **kwargs):
+        """Members whose role sees names get a TOTP, as the login enforces (``second_factor=False``: none)."""
+        from maillage.accounts.mfa import membership_requires_mfa
+
+        if create and extracted is not False and (extracted or membership_requires_mfa(obj)):
+            enrol_totp(obj.user)
 
 
 class CharterVersionFactory(DjangoModelFactory):

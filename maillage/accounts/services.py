@@ -284,3 +284,86 @@ def invitation_revoke(*, invitation: Invitation, by: User, request: HttpRequest 
         raise ValidationError(_("Cette invitation a déjà été acceptée ou annulée."), code="closed")
     _revoke(invitation, by=by, reason="revoked", request=request)
     return invitation
+
+
+# --- sessions ----------------------------------------------------------------------------------------
+
+
+def sessions_of(user: User) -> list:
+    """The live sessions of ``user`` (allauth's ``UserSession``, expired ones purged), oldest first."""
+    from allauth.usersessions.models import UserSession
+
+    return sorted(UserSession.objects.purge_and_list(user), key=lambda s: s.created_at)
+
+
+@transaction.atomic
+def session_end(*, user: User, session_id: int, request: HttpRequest) -> bool | None:
+    """End one session of ``user``: ``None`` if it is not theirs, else whether it was the current one.
+
+    The current session is not deleted here: the caller logs the request out (a new session id).
+    """
+    from allauth.usersessions.models import UserSession
+
+    user_session = UserSession.objects.filter(user=user, pk=session_id).first()
+    if user_session is None:
+        return None
+    current = user_session.session_key == request.session.session_key
+    audit.record(verb="session.ended", actor=user, target=user, payload={"current": current}, request=request)
+    if not current:
+        user_session.end()
+    return current
+
+
+@transaction.atomic
+def sessions_end_others(*, user: User, request: HttpRequest) -> int:
+    """End every session of ``user`` but the one of ``request``; return how many ended."""
+    from allauth.usersessions.models import UserSession
+
+    ended = 0
+    for user_session in UserSession.objects.filter(user=user).exclude(
+        session_key=request.session.session_key
+    ):
+        user_session.end()
+        ended += 1
+    audit.record(
+        verb="session.others_ended", actor=user, target=user, payload={"ended": ended}, request=request
+    )
+    return ended
+
+
+# --- ending a membership -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, by: User, request: HttpRequest | None = None) -> Membership:
+    """End ``membership`` now: it stops giving access at once (it ends yesterday).
+
+    A membership that started today is closed on the day before too (it never was in force).
+    Sessions: ``maillage.accounts.signals`` signs the person out everywhere when no membership
+    in force is left; otherwise they lose this programme at their next request.
+    """
+    if not perms.can_manage_members(by, membership.programme):
+        raise PermissionDenied
+    if membership.user_id == by.pk:
+        raise ValidationError(_("Vous ne pouvez pas mettre fin à votre propre appartenance."), code="self")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    today = timezone.localdate()
+    if membership.ends_on is not None and membership.ends_on < today:
+        raise ValidationError(_("Cette appartenance est déjà terminée."), code="ended")
+    yesterday = today - datetime.timedelta(days=1)
+    fields = ["ends_on", "updated_at"]
+    if membership.starts_on > yesterday:
+        membership.starts_on = yesterday
+        fields.append("starts_on")
+    membership.ends_on = yesterday
+    membership.save(update_fields=fields)
+    audit.record(
+        verb="membership.ended",
+        actor=by,
+        target=membership,
+        programme=membership.programme,
+        membership=_acting_membership(by, membership.programme),
+        payload={"role": membership.role, "ends_on": membership.ends_on.isoformat()},
+        request=request,
+    )
+    return membership

@@ -27,6 +27,30 @@ from maillage.territories import importers
 from maillage.territories.models import Commune, PriorityArea, School
 
 DATA = Path(importers.__file__).resolve().parent / "data"
+
+# Second factor of the demo accounts (demo only, published in the README): the TOTP secret to type
+# into an authenticator app (or ``oathtool --totp -b SECRET``). The aggregate roles (steering,
+# manager, network) have none: for them it is the programme's choice, off in the demo.
+DEMO_TOTP_SECRETS = {
+    "coordination@demo.test": "XN6PVZJHQPLJ562MFEOU2F6OMUPBZGMO",
+    "referente@demo.test": "CFMXPLSGJ7TGIHRXGV5PWEVFQBZ6ZIFJ",
+    "enseignant@demo.test": "YB4GEHT5MOPNPLOI4UYD67PQZ7L2VEUU",
+    "assistante-sociale@demo.test": "VM4T472DPS4CVAB4QVYWZGSCKMH3CGTU",
+    "orienteur@demo.test": "F3NNFZRLRSUWZABVMCFAGTZPMCHW6ZE3",
+    "intervenant@demo.test": "BW3ZGVZQTHR2RY3CDAJA37SZEFWGJM26",
+    "dpo@demo.test": "HCDR5WUJJFJLI7FEUB5MSKC4FRR7I7J7",
+}
+
+
+def _enrol_demo_totp(user: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    secret = DEMO_TOTP_SECRETS.get(user.email)
+    if secret and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, secret)
+
+
 HOUSEHOLDS = 60
 
 ORGANISATIONS = [
@@ -178,6 +202,7 @@ def seed(out) -> Programme:
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email, DEMO_PASSWORD, first_name=first, last_name=last)
+            _enrol_demo_totp(user)
             membership, _ = Membership.objects.get_or_create(
                 user=user,
                 programme=programme,

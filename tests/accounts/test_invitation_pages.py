@@ -14,7 +14,7 @@ from maillage.accounts import services
 from maillage.accounts.models import Invitation, User
 from maillage.programmes.enums import Role
 from maillage.programmes.models import Membership
-from tests.factories import TEST_PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import TEST_PASSWORD, MembershipFactory, OrganisationFactory, UserFactory, enrol_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,9 @@ def test_the_link_in_the_email_opens_the_invitation_page(client, invitation_and_
     assert 'class="fr-password__input fr-input"' in page
 
 
-def test_accepting_signs_the_person_in_and_lands_on_home(client, invitation_and_token):
+def test_accepting_signs_the_person_in_then_asks_for_a_second_factor_before_home(
+    client, invitation_and_token
+):
     invitation, token = invitation_and_token
 
     response = client.post(accept_url(token), {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
@@ -74,6 +76,10 @@ def test_accepting_signs_the_person_in_and_lands_on_home(client, invitation_and_
     assert response["Location"] == reverse("home")
     user = User.objects.get(email="sacha.robert@exemple.test")
     assert int(client.session["_auth_user_id"]) == user.pk
+    home = client.get(reverse("home"))
+    assert home.status_code == 302
+    assert home["Location"] == reverse("mfa_activate_totp"), "an EPS member sees names: a second factor first"
+    enrol_totp(user)
     home = client.get(reverse("home"))
     assert "Bienvenue" in home.content.decode()
     assert Membership.objects.get(user=user).role == Role.EPS_MEMBER

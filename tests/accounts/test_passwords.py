@@ -80,6 +80,7 @@ def _settings_for(monkeypatch, mode: str) -> dict:
     monkeypatch.setenv("MAILLAGE_ENV", mode)
     monkeypatch.setenv("SECRET_KEY", "x" * 20 + "-only-for-this-test-of-the-settings-module-" + "y" * 20)
     monkeypatch.setenv("MAILLAGE_ENCRYPTION_KEYS", "k1:c29tZS1vdGhlci1rZXktZm9yLXRoZS10ZXN0LTMyYnl0ZXM=")
+    monkeypatch.setenv("MAILLAGE_AUDIT_KEY", "audit-key-only-for-this-test-of-the-settings-module")
     return runpy.run_path(str(SETTINGS_FILE))
 
 

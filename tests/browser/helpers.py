@@ -127,8 +127,39 @@ def axe_check(page, *, context=None):
     return results
 
 
+# Last TOTP code typed per address: a code is accepted once only, so the next login waits for a new one.
+_LAST_TOTP_CODE: dict[str, str] = {}
+
+
+def _totp_secret_of(email: str) -> str | None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.filter(
+        user__email__iexact=email, type=Authenticator.Type.TOTP
+    ).first()
+    return decrypt(authenticator.data["secret"]) if authenticator else None
+
+
+def fresh_totp_code(email: str, secret: str) -> str:
+    """A code of ``secret`` not used yet by ``email``, with a few seconds left in its 30 s window."""
+    import time
+
+    from tests.factories import totp_code
+
+    while True:
+        now = time.time()
+        code = totp_code(secret, at=now)
+        if 30 - now % 30 >= 4 and _LAST_TOTP_CODE.get(email) != code:
+            _LAST_TOTP_CODE[email] = code
+            return code
+        time.sleep(30 - now % 30 + 0.2)
+
+
 def login(page, live_server, email: str, password: str):
-    """Log in through the real allauth form, as a person would; fail clearly when it does not work."""
+    """Log in through the real allauth forms, as a person would: password, then the TOTP code if the
+    account has a second factor (its secret is read back from the test database). Fail clearly when
+    it does not work."""
     login_path = reverse("account_login")
     response = page.goto(live_server.url + login_path)
     if response is None or not response.ok:
@@ -143,6 +174,20 @@ def login(page, live_server, email: str, password: str):
             ".errorlist, .fr-error-text, .fr-alert--error, [role='alert']"
         ).all_inner_texts()
         pytest.fail(f"Login as {email} failed, still on the login page. Errors shown: {errors}")
+    mfa_path = reverse("mfa_authenticate")
+    if page.url.split("?", 1)[0].endswith(mfa_path):
+        secret = _totp_secret_of(email)
+        if secret is None:
+            pytest.fail(f"Login as {email}: a second factor is asked but the account has no TOTP.")
+        code_form = page.locator("form").filter(has=page.locator("input[name='code']")).first
+        code_form.locator("input[name='code']").fill(fresh_totp_code(email, secret))
+        with page.expect_navigation():
+            code_form.locator("button[type='submit'], input[type='submit']").first.click()
+        if page.url.split("?", 1)[0].endswith(mfa_path):
+            errors = page.locator(
+                ".errorlist, .fr-error-text, .fr-alert--error, [role='alert']"
+            ).all_inner_texts()
+            pytest.fail(f"Login as {email}: the TOTP code was refused. Errors shown: {errors}")
     return page
 
 
@@ -158,3 +203,14 @@ def force_login(page, live_server, user):
         [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie.value, "url": live_server.url}]
     )
     return page
+
+
+def menu_link(page, entry: str):
+    """The main menu's link ``entry``, its section (drop-down) opened first when it is in one."""
+    menu = page.get_by_role("navigation", name="Menu principal")
+    link = menu.get_by_role("link", name=entry, exact=True)
+    if not link.is_visible():
+        section = link.locator("xpath=ancestor::li[contains(@class, 'fr-nav__item')]/button")
+        if section.count():
+            section.click()
+    return link

@@ -13,6 +13,7 @@ from tests.factories import (
     CharterVersionFactory,
     MembershipFactory,
     OrganisationFactory,
+    enrol_totp,
 )
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,7 @@ def test_configuration_objects_are_in_the_admin(model):
 @pytest.fixture
 def superuser_client(client):
     user = User.objects.create_superuser("admin@exemple.test", "Un-mot-de-passe-solide-2026")
+    enrol_totp(user)  # staff accounts must have a second factor (maillage.accounts.mfa)
     client.force_login(user)
     return client
 

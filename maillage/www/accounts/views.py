@@ -5,6 +5,7 @@ The login, logout and password pages are allauth's (templates in templates/accou
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from maillage import permissions as perms
 from maillage.accounts import services
 from maillage.accounts.models import Invitation, User
+from maillage.accounts.stepup import recent_auth_required
 from maillage.audit.access import not_sensitive
 from maillage.programmes.models import Programme
 from maillage.www.accounts.forms import (
@@ -143,6 +145,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @not_sensitive
 @login_required
+@recent_auth_required
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     programme = _managed_programme(request)
@@ -184,6 +187,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 @not_sensitive
 @login_required
+@recent_auth_required
 @require_http_methods(["GET", "POST"])
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     programme = _managed_programme(request)
@@ -203,3 +207,83 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             )
         return redirect("accounts:team")
     return render(request, "account/invitation_revoke.html", {"invitation": invitation})
+
+
+# --- account security: second factor and sessions --------------------------------------------------
+
+
+@not_sensitive
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sessions(request: HttpRequest) -> HttpResponse:
+    """One's open sessions (browser, address, start, last activity), to end one or all the others."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "end_others":
+            ended = services.sessions_end_others(user=request.user, request=request)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s autre session a été fermée.",
+                    "%(count)s autres sessions ont été fermées.",
+                    ended,
+                )
+                % {"count": ended},
+            )
+            return redirect("accounts:sessions")
+        if action == "end":
+            try:
+                session_id = int(request.POST.get("session", ""))
+            except ValueError:
+                session_id = 0
+            current = services.session_end(user=request.user, session_id=session_id, request=request)
+            if current:
+                logout(request)
+                return redirect("account_login")
+            if current is False:
+                messages.success(request, _("La session a été fermée."))
+        return redirect("accounts:sessions")
+    from maillage.accounts.mfa import FACTOR_TYPES, mfa_required
+
+    factors = list(request.user.authenticator_set.filter(type__in=FACTOR_TYPES).order_by("created_at"))
+    return render(
+        request,
+        "account/sessions.html",
+        {
+            "sessions": services.sessions_of(request.user),
+            "current_key": request.session.session_key,
+            "factors": factors,
+            "mfa_required": mfa_required(request.user),
+        },
+    )
+
+
+@not_sensitive
+@login_required
+@recent_auth_required
+@require_http_methods(["GET", "POST"])
+def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then end a member's membership of the current programme (a team change: step-up)."""
+    programme = _managed_programme(request)
+    membership = get_object_or_404(
+        perms.memberships_visible_to(request.user)
+        .filter(programme=programme)
+        .active()
+        .exclude(user=request.user)
+        .select_related("user", "organisation"),
+        pk=pk,
+    )
+    if request.method == "POST":
+        try:
+            services.membership_end(membership=membership, by=request.user, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("%(name)s ne fait plus partie de l'équipe : ses accès au programme sont fermés.")
+                % {"name": membership.user.get_full_name() or membership.user.email},
+            )
+        return redirect("accounts:team")
+    return render(request, "account/membership_end.html", {"membership": membership})

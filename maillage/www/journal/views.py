@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from maillage import permissions as perms
+from maillage.accounts.stepup import recent_auth_required
 from maillage.audit import queries
 from maillage.audit.access import record_access, sensitive
 from maillage.audit.models import AuditEvent
@@ -195,6 +196,7 @@ def pathway_consultations(request, pk: int):
 
 @sensitive(CONSULTATIONS_EXPORTED)
 @login_required
+@recent_auth_required
 @require_safe
 @never_cache
 def consultations_pdf(request, pk: int):
@@ -234,6 +236,7 @@ def consultations_pdf(request, pk: int):
 
 @sensitive(BREAK_GLASS_SEARCHED)
 @login_required
+@recent_auth_required
 @require_http_methods(["GET", "POST"])
 def break_glass(request):
     user = request.user
@@ -246,6 +249,8 @@ def break_glass(request):
         code = request.POST.get("code", "").strip()
     elif search_form.is_valid():
         code = search_form.cleaned_data["code"].strip()
+    if len(code) > BreakGlassForm.base_fields["code"].max_length or "\x00" in code:
+        code = ""  # no case code is that long nor holds NUL (SQLite, PostgreSQL refuse them: HTTP 500)
     pathway = openable.filter(case_code__iexact=code).first() if code else None
 
     form = None
