@@ -8,10 +8,12 @@ so that their metadata (EXIF: camera, place, date; PNG text chunks) is not kept.
 
 import io
 import os
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.utils.deconstruct import deconstructible
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -37,6 +39,12 @@ KINDS = {
 }
 
 DEFAULT_ALLOWED = frozenset({"pdf", "jpeg", "png"})
+
+
+def download_name(stem: str, content_type: str) -> str:
+    """The name a checked upload is downloaded under: stored names are random and have no extension."""
+    kind = next((k for k in KINDS.values() if k.content_type == content_type), None)
+    return f"{stem}{kind.extensions[0] if kind else '.bin'}"
 
 
 @dataclass(frozen=True)
@@ -156,3 +164,26 @@ def _reencode(file, kind: FileKind) -> ContentFile:
         options = {"transparency": transparency} if transparency is not None else {}
         clean.save(out, "PNG", optimize=True, **options)
     return ContentFile(out.getvalue(), name=f"upload{kind.extensions[0]}")
+
+
+@deconstructible
+class RandomName:
+    """``upload_to`` for a ``FileField``: ``<prefix>/<random hex>``, never the uploaded file's name.
+
+    The original name often carries a person's name ("accord Dupont.pdf"); the stored name says
+    nothing, and cannot be guessed. Usage: ``models.FileField(upload_to=RandomName("governance"))``.
+    Files are stored under ``MEDIA_ROOT``, outside the static root, and no URL serves that folder:
+    they are read only through a view that checks the permission (attachment, nosniff).
+    """
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix.strip("/")
+
+    def __call__(self, instance, filename: str) -> str:
+        return f"{self.prefix}/{uuid.uuid4().hex}"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RandomName) and other.prefix == self.prefix
+
+    def __hash__(self) -> int:
+        return hash(self.prefix)

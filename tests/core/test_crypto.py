@@ -212,7 +212,8 @@ def test_rotation_stops_loudly_on_a_value_it_cannot_decrypt(written, settings):
 
 def _import_settings(**env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"MAILLAGE_ENCRYPTION_KEYS", "SECRET_KEY"}}
-    environment.update(MAILLAGE_ENV="production", **env)
+    # A valid journal key, so that only the encryption keys under test can stop the start.
+    environment.update(MAILLAGE_ENV="production", MAILLAGE_AUDIT_KEY=secrets.token_urlsafe(48), **env)
     return subprocess.run(  # noqa: S603 -- fixed interpreter and code
         [sys.executable, "-c", "import config.settings"],
         cwd=ROOT,

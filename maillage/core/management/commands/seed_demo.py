@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from maillage.demo import DEMO_PASSWORD, foundation, journey
+from maillage.demo import DEMO_PASSWORD, foundation, governance, journey, offers, steering
 from maillage.programmes.models import Programme
 
 
@@ -25,9 +25,15 @@ class Command(BaseCommand):
             programme = foundation.seed(self.stdout.write)
             # Partnership bodies, referrals and pathways: through the services, once (idempotent).
             journey.seed(programme, self.stdout.write)
+            governance.seed_partnership(programme, self.stdout.write)
+            steering.seed(programme, self.stdout.write)
+            offers.seed(programme, self.stdout.write)
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS("Comptes de démonstration (mot de passe commun : " + DEMO_PASSWORD + ")")
         )
         for email, _first, _last, role, _org, job, _bound in foundation.ACCOUNTS:
             self.stdout.write(f"  {email:<32} {role.label} — {job}")
+            if email in foundation.DEMO_TOTP_SECRETS:
+                secret = foundation.DEMO_TOTP_SECRETS[email]
+                self.stdout.write(f"  {'':<32} TOTP (double authentification) : {secret}")
