@@ -312,6 +312,14 @@ class PlanAction(BaseModel):
     frequency = models.CharField(_("fréquence"), max_length=100, blank=True)
     cost = models.DecimalField(_("coût (€)"), max_digits=9, decimal_places=2, null=True, blank=True)
     funding_line = models.CharField(_("ligne de financement"), max_length=150, blank=True)
+    offer = models.ForeignKey(
+        "offers.Offer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plan_actions",
+        verbose_name=_("action du catalogue"),
+    )
 
     class Meta:
         verbose_name = _("action du plan")
@@ -341,6 +349,8 @@ class Contact(WrittenItem):
     duration_minutes = models.PositiveSmallIntegerField(_("durée (minutes)"), null=True, blank=True)
     participants = models.CharField(_("participants"), max_length=255, blank=True)
     summary = EncryptedTextField(_("compte rendu"), blank=True)
+    # A planned appointment the family did not come to (counts for the breach rules).
+    missed = models.BooleanField(_("rendez-vous manqué"), default=False)
 
     class Meta:
         verbose_name = _("contact")

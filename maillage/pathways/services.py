@@ -518,6 +518,11 @@ def contact_add(*, pathway: Pathway, by, membership=None, **fields) -> Contact:
         pathway.last_contact_on = contact.occurred_on
         pathway.save(update_fields=["last_contact_on", "updated_at"])
     record(verb="contact.added", actor=by, target=pathway, payload={"contact": contact.pk, "circle": circle})
+    if contact.missed:
+        # A missed appointment may breach the family contract (maillage.offers breach rules).
+        from maillage.offers.services import check_missed_appointments
+
+        check_missed_appointments(pathway=pathway)
     return contact
 
 

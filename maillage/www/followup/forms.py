@@ -422,6 +422,11 @@ class ContactForm(FollowupForm):
         required=False,
         widget=forms.Textarea(attrs=TEXTAREA),
     )
+    missed = forms.BooleanField(
+        label=_("Rendez-vous manqué : la famille n'est pas venue"),
+        help_text=_("Des rendez-vous manqués d'affilée peuvent lever une alerte de manquement au contrat."),
+        required=False,
+    )
     circle = circle_field()
 
 

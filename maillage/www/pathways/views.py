@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from maillage import permissions as perms
 from maillage.audit.access import record_access, record_access_many, sensitive
 from maillage.core.text import normalise_name
+from maillage.offers import queries as offer_queries
 from maillage.pathways import services
 from maillage.pathways.enums import TRANSITIONS, Circle, Dimension, PathwayState, ReviewKind
 from maillage.pathways.models import (
@@ -154,9 +155,14 @@ class TimelineEntry:
     kind: str = ""
 
 
-def _timeline(*, transitions, assignments, consents, objectives, actions, items) -> list[TimelineEntry]:
-    """Everything that happened on the pathway that the reader may read, newest first."""
-    entries = []
+def _timeline(
+    *, transitions, assignments, consents, objectives, actions, items, extra=()
+) -> list[TimelineEntry]:
+    """Everything that happened on the pathway that the reader may read, newest first.
+
+    ``extra``: (day, at, title, detail, kind) rows from other apps (attendance at collective actions).
+    """
+    entries = [TimelineEntry(day, at, title, detail, kind=kind) for day, at, title, detail, kind in extra]
     for t in transitions:
         if t.from_state:
             title = _("Étape « %(state)s »") % {"state": PathwayState(t.to_state).label}
@@ -339,6 +345,12 @@ def detail(request, pk: int):
             edit and pathway.is_open, "followup:objective_status", pathway.pk, objective.pk
         )
     loose_actions = [a for a in actions if a.objective_id is None]
+    # Attendance at collective actions: in the timeline, and the progress of each plan action.
+    attendances = perms.attendances_visible_to(user)
+    progress = offer_queries.progress_by_plan_action(attendances, [a.pk for a in actions])
+    for action in actions:
+        action.attendance = progress.get(action.pk)
+    attendance_rows = offer_queries.timeline_rows(attendances, pathway)
 
     transitions = list(pathway.transitions.select_related("by"))
     assignments = list(pathway.referent_assignments.select_related("referent", "assigned_by"))
@@ -398,6 +410,7 @@ def detail(request, pk: int):
             objectives=objectives,
             actions=actions,
             items=items,
+            extra=attendance_rows,
         ),
     }
     return render(request, "pathways/detail.html", context)
