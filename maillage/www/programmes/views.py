@@ -96,17 +96,32 @@ def organisations(request):
         & (Q(memberships__ends_on__isnull=True) | Q(memberships__ends_on__gte=today))
         & Q(memberships__user__is_active=True)
     )
+    current_charter = (
+        CharterVersion.objects.published().filter(programme=programme).order_by("-number").values("pk")[:1]
+    )
     rows = (
         perms.organisations_visible_to(request.user)
         .filter(programme=programme)
         .select_related("school")
-        .annotate(member_count=Count("memberships", filter=active_members))
+        .annotate(
+            member_count=Count("memberships", filter=active_members, distinct=True),
+            # The partner directory (issue 7): who is bound by secrecy, who signed the current charter.
+            bound_count=Count(
+                "memberships", filter=active_members & Q(memberships__bound_by_secrecy=True), distinct=True
+            ),
+            signed_count=Count(
+                "memberships",
+                filter=active_members & Q(memberships__charter_signatures__version__in=current_charter),
+                distinct=True,
+            ),
+        )
         .order_by("-is_active", "name")
     )
     form = OrganisationSearchForm(request.GET or None)
     if form.is_valid():
         for term in normalise_name(form.cleaned_data["q"]).split():
-            rows = rows.filter(name_normalised__contains=term)
+            # A partner is found by its name or by the services it offers.
+            rows = rows.filter(Q(name_normalised__contains=term) | Q(services__icontains=term))
         if form.cleaned_data["kind"]:
             rows = rows.filter(kind=form.cleaned_data["kind"])
     filtered = bool(request.GET.get("q") or request.GET.get("kind"))
@@ -149,8 +164,29 @@ def organisation_detail(request, pk: int):
         "organisation": organisation,
         "members": members,
         "abilities": perms.abilities(request.user, organisation),
+        **_partnership_of(request.user, organisation),
     }
     return render(request, "programmes/organisation_detail.html", context)
+
+
+def _partnership_of(user, organisation) -> dict:
+    """The partner directory's extras (issue 7): actions the partner provides (from the catalogue of
+    the offers app, when it exists) and the bodies its members sit in."""
+    from django.apps import apps
+
+    try:
+        offer_model = apps.get_model("offers", "Offer")
+    except LookupError:
+        offers = None
+    else:
+        offers = list(offer_model.objects.filter(provider=organisation, is_active=True).order_by("title"))
+    bodies = (
+        perms.bodies_visible_to(user)
+        .filter(members__membership__organisation=organisation)
+        .distinct()
+        .order_by("kind", "name")
+    )
+    return {"offers": offers, "bodies": list(bodies)}
 
 
 @not_sensitive

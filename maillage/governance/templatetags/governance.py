@@ -1,0 +1,41 @@
+"""Template tags of the partnership: the pathway page's "since your last visit" block, the header's bell."""
+
+from django import template
+
+from maillage.governance import queries, services
+from maillage.governance.models import Decision, Notification
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def pathway_since(context, pathway) -> dict:
+    """What changed on ``pathway`` since the reader's last visit, and records this visit.
+
+    Called from the pathway page, which has already checked through the scopes that the reader
+    may open the pathway; changes are listed through the same scopes (written items by circle).
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    previous = services.pathway_visit(user=user, pathway=pathway)
+    decisions = list(
+        Decision.objects.filter(agenda_item__pathway=pathway)
+        .select_related("agenda_item__meeting__body")
+        .order_by("-agenda_item__meeting__starts_at", "-pk")[:10]
+    )
+    return {
+        "previous": previous,
+        "changes": queries.pathway_changes(user, pathway, previous) if previous else [],
+        "decisions": decisions,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
