@@ -1,8 +1,10 @@
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import BaseModel
-from maillage.steering.enums import FundingSource
+from maillage.steering.enums import ActorPosition, FundingSource, Likert, RoundState
 
 
 class FundingLine(BaseModel):
@@ -30,3 +32,143 @@ class FundingLine(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.year})"
+
+
+class Target(BaseModel):
+    """A yearly objective of the programme on one indicator (e.g. 160 children, delay ≤ 20 days).
+
+    ``year`` is the year the school year starts in (2025 for 2025-2026) or the calendar year,
+    as the indicator's period says; ``indicator`` is a code of ``maillage.steering.indicators.TARGETABLE``.
+    """
+
+    programme = models.ForeignKey("programmes.Programme", on_delete=models.CASCADE, related_name="targets")
+    year = models.PositiveSmallIntegerField(_("année"))
+    indicator = models.CharField(_("indicateur"), max_length=40)
+    value = models.DecimalField(_("valeur cible"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("objectif annuel")
+        verbose_name_plural = _("objectifs annuels")
+        ordering = ["programme", "-year", "indicator"]
+        indexes = [models.Index(fields=["programme", "year"], name="target_programme_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "year", "indicator"], name="target_unique_indicator"
+            ),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="target_value_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.year}: {self.value}"
+
+
+class CopilNote(BaseModel):
+    """The highlights the coordinator writes for a comité de pilotage pack (one text per year)."""
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, related_name="copil_notes"
+    )
+    year = models.PositiveSmallIntegerField(_("année"))
+    highlights = models.TextField(_("faits marquants"), blank=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("faits marquants du comité de pilotage")
+        constraints = [models.UniqueConstraint(fields=["programme", "year"], name="copil_note_unique_year")]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.year}"
+
+
+class BarometerRound(BaseModel):
+    """A round of the partnership barometer: the questionnaire sent to partner members."""
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, related_name="barometer_rounds"
+    )
+    title = models.CharField(_("intitulé"), max_length=200)
+    opened_on = models.DateField(_("ouvert le"))
+    closes_on = models.DateField(_("clôture le"), null=True, blank=True)
+    state = models.CharField(_("état"), max_length=10, choices=RoundState.choices, default=RoundState.OPEN)
+    open_question = models.CharField(
+        _("question ouverte"),
+        max_length=300,
+        default=_("Qu'est-ce qui améliorerait le plus le travail en commun ?"),
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("baromètre du partenariat")
+        ordering = ["programme", "-opened_on", "-pk"]
+        indexes = [models.Index(fields=["programme", "state"], name="barometer_round_programme")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BarometerItem(BaseModel):
+    """A Likert statement of a round (seeded from ``BAROMETER_ITEMS``; the code compares rounds)."""
+
+    round = models.ForeignKey(BarometerRound, on_delete=models.CASCADE, related_name="items")
+    code = models.SlugField(_("code"), max_length=40)
+    statement = models.CharField(_("affirmation"), max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["round", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["round", "code"], name="barometer_item_unique_code")]
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class BarometerParticipation(models.Model):
+    """Marker that a user has answered a round — kept apart from the answers, which name no one.
+
+    No timestamps: the marker and the answer must not be matchable by their creation time.
+    """
+
+    round = models.ForeignKey(BarometerRound, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "user"], name="barometer_participation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}"
+
+
+class BarometerResponse(models.Model):
+    """An anonymous answer: the respondent's position only, a random identifier, no timestamps."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(BarometerRound, on_delete=models.CASCADE, related_name="responses")
+    position = models.CharField(_("position"), max_length=20, choices=ActorPosition.choices)
+    open_answer = models.TextField(_("réponse libre"), blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["round", "position"], name="barometer_response_position")]
+
+    def __str__(self) -> str:
+        return self.get_position_display()
+
+
+class BarometerScore(models.Model):
+    response = models.ForeignKey(BarometerResponse, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(BarometerItem, on_delete=models.CASCADE, related_name="scores")
+    value = models.PositiveSmallIntegerField(choices=Likert.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "item"], name="barometer_score_once"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=1, value__lte=4), name="barometer_score_likert_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,157 @@
+"""Indicators as shown: suppressed for every audience that is not the programme's team, with charts.
+
+``present(indicators, suppressed=...)`` turns the computed indicators into display tables. The
+coordinator of the programme sees the exact counts; everyone else (steering, manager, DPO, EPS
+members, network) sees counts of people from 1 to 4 as "< 5" and the complementary cells as "s";
+means and medians computed over fewer than 5 observations are not shown either.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from maillage.steering import suppression
+from maillage.steering.charts import Bar, bar_chart
+from maillage.steering.indicators import Indicator
+
+
+@dataclass
+class Cell:
+    label: str
+    value: object
+    text: str
+    state: str = suppression.PUBLISHED
+
+    @property
+    def hidden(self) -> bool:
+        return self.state != suppression.PUBLISHED
+
+
+@dataclass
+class Table:
+    code: str
+    label: str
+    definition: str
+    unit: str
+    cells: list[Cell]
+    total: Cell | None
+    available: bool = True
+    chart: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def text(self, key: str) -> str:
+        for cell in self.cells:
+            if cell.label == key:
+                return cell.text
+        raise KeyError(key)
+
+
+def _format(value, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:.1f}".replace(".", ",")
+    else:
+        text = f"{value:n}" if isinstance(value, int) else str(value).replace(".", ",")
+    return f"{text} {unit}".strip() if unit in ("€", "%") else text
+
+
+def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
+    states = [suppression.PUBLISHED] * len(indicator.rows)
+    total_state = suppression.PUBLISHED
+    notes = []
+    if suppressed and indicator.people and indicator.available:
+        values = [row.value or 0 for row in indicator.rows]
+        if indicator.additive:
+            # The number of children in a pathway is the total of every breakdown: it is public,
+            # so the complement of a small collective-only count is the total, not that cell.
+            elsewhere = frozenset({0}) if indicator.code == "pathway_vs_collective" else frozenset()
+            protected = suppression.protect_series(values, indicator.total, published_elsewhere=elsewhere)
+            states, total_state = protected.states, protected.total_state
+        else:
+            states = [
+                suppression.PRIMARY if suppression.is_small(v) else suppression.PUBLISHED for v in values
+            ]
+            if suppression.is_small(indicator.total):
+                total_state = suppression.PRIMARY
+    if (
+        suppressed
+        and indicator.observations is not None
+        and 0 < indicator.observations < suppression.THRESHOLD
+    ):
+        states = [suppression.PRIMARY] * len(indicator.rows)
+        total_state = suppression.PRIMARY
+        notes.append(_("n.d. : moins de 5 observations, valeur non diffusée."))
+    statistic_withheld = bool(notes)
+    cells = []
+    for row, state in zip(indicator.rows, states, strict=True):
+        if statistic_withheld:
+            # A mean or a median over too few cases: not a count, so "< 5" would read as a value.
+            cells.append(Cell(row.label, None, _("n.d."), state))
+            continue
+        text = suppression.display(row.value, state) if state else _format(row.value, indicator.unit)
+        cells.append(Cell(row.label, None if state else row.value, text, state))
+    total = None
+    if indicator.total is not None and indicator.additive:
+        text = (
+            suppression.display(indicator.total, total_state)
+            if total_state
+            else _format(indicator.total, indicator.unit)
+        )
+        total = Cell(_("Total"), None if total_state else indicator.total, text, total_state)
+    elif indicator.code == "referrals_by_motif" and indicator.total is not None:
+        text = suppression.display(indicator.total, total_state) if total_state else _format(indicator.total)
+        total = Cell(_("Orientations"), None if total_state else indicator.total, text, total_state)
+    table = Table(
+        indicator.code,
+        indicator.label,
+        indicator.definition,
+        indicator.unit,
+        cells,
+        total,
+        available=indicator.available,
+        notes=notes,
+    )
+    if (
+        indicator.available
+        and cells
+        and all(isinstance(c.value, int | float) or c.value is None for c in cells)
+    ):
+        if any(c.value for c in cells) or any(c.hidden for c in cells):
+            bars = [Bar(c.label, None if c.hidden else c.value, c.text) for c in cells]
+            table.chart = bar_chart(indicator.label, bars, chart_id=f"chart-{indicator.code}")
+    return table
+
+
+def present(indicators, *, suppressed: bool) -> dict[str, Table]:
+    tables = {code: present_one(indicator, suppressed=suppressed) for code, indicator in indicators.items()}
+    beneficiaries, cost = tables.get("pathway_vs_collective"), tables.get("cost_per_child")
+    if suppressed and beneficiaries and cost and beneficiaries.total and beneficiaries.total.hidden:
+        # The cost per child divides the funding (public) by the hidden total: it would give it back.
+        for cell in cost.cells:
+            cell.value, cell.text, cell.state = None, "s", suppression.COMPLEMENT
+        cost.chart = ""
+        cost.notes.append(
+            _("Masqué : le nombre d'enfants bénéficiaires est couvert par le secret statistique.")
+        )
+    return tables
+
+
+def key_figures(tables: dict[str, Table]) -> list[tuple[str, str, str]]:
+    """(label, text, definition) of the headline figures."""
+    result = []
+    pvc = tables["pathway_vs_collective"]
+    result.append((pvc.cells[0].label, pvc.cells[0].text, pvc.definition))
+    if len(pvc.cells) > 1:
+        result.append((pvc.cells[1].label, pvc.cells[1].text, pvc.definition))
+    referrals = tables["referrals_by_referrer"]
+    if referrals.total:
+        result.append((_("Orientations reçues"), referrals.total.text, referrals.definition))
+    delay = tables["referral_to_eps_delay"]
+    result.append((_("Délai moyen orientation → EPS (jours)"), delay.cells[0].text, delay.definition))
+    meetings = tables["meetings_held"]
+    if meetings.total:
+        result.append((_("Réunions tenues"), meetings.total.text, meetings.definition))
+    cost = tables["cost_per_child"]
+    result.append((cost.label, cost.cells[0].text, cost.definition))
+    return result

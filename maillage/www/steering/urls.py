@@ -1,0 +1,21 @@
+from django.urls import path
+
+from maillage.www.steering import views
+
+app_name = "steering"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("objectifs/", views.objectives, name="objectives"),
+    path("budget/", views.budget, name="budget"),
+    path("comite/", views.copil_page, name="copil"),
+    path("comite/dossier.pdf", views.copil_pdf, name="copil_pdf"),
+    path("enquete-anct.xlsx", views.anct_export, name="anct"),
+    path("diagnostic/", views.diagnosis, name="diagnosis"),
+    path("reseau/", views.network, name="network"),
+    path("reseau/structuration/", views.structuring, name="structuring"),
+    path("reseau/structuration.xlsx", views.structuring_export, name="structuring_export"),
+    path("barometre/", views.barometer, name="barometer"),
+    path("barometre/<int:pk>/", views.barometer_results, name="barometer_results"),
+    path("barometre/<int:pk>/repondre/", views.barometer_answer, name="barometer_answer"),
+]

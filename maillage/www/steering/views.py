@@ -1,0 +1,484 @@
+"""Steering pages (*pilotage*): dashboards, objectives, budget, comité pack, ANCT workbook, network
+level, territory diagnosis, partnership barometer. Aggregates only: no page here names a child.
+
+Who sees what is decided in ``maillage.permissions``: the programme's dashboards open to the roles
+reaching ``INDICATORS`` (exact counts for the coordinator only, suppressed for everyone else); the
+network pages aggregate the programmes of the user's network level, always suppressed.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maillage import permissions as perms
+from maillage.accounts.stepup import recent_auth_required
+from maillage.audit.access import not_sensitive
+from maillage.core import exports
+from maillage.programmes.enums import Role
+from maillage.programmes.models import Programme
+from maillage.steering import anct, copil, queries, services, suppression
+from maillage.steering import indicators as ind
+from maillage.steering.dashboard import key_figures, present, present_one
+from maillage.steering.enums import PeriodKind
+from maillage.steering.models import BarometerRound, CopilNote, Target
+from maillage.www.context import current_membership
+from maillage.www.steering.forms import (
+    BarometerAnswerForm,
+    BarometerRoundForm,
+    CopilNoteForm,
+    FilterForm,
+    FundingLineForm,
+    TargetForm,
+)
+
+
+def _programme(request) -> Programme:
+    """The current programme, if the user's role there opens its dashboards."""
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404
+    return get_object_or_404(
+        perms.steering_programmes_visible_to(request.user).prefetch_related(
+            "schools", "communes", "priority_areas"
+        ),
+        pk=membership.programme_id,
+    )
+
+
+COUNT_TARGETS = ("children", "children_in_pathway", "referrals")
+
+
+def _suppress_progress(progress: list) -> list:
+    """Objectives met by a count of people under 5: neither the count nor the rate is shown."""
+    for item in progress:
+        if item.code in COUNT_TARGETS and suppression.is_small(item.actual):
+            item.actual, item.percent, item.reached = None, None, None
+    return progress
+
+
+def _dashboard_context(request, programme: Programme, *, always_suppressed: bool = False) -> dict:
+    form = FilterForm(request.GET or None, programmes=[programme])
+    period, filters = form.period(), form.filters()
+    scope = ind.Scope((programme.pk,), period, filters)
+    computed = ind.compute(scope)
+    suppressed = always_suppressed or not perms.indicators_unsuppressed(request.user, programme)
+    tables = present(computed, suppressed=suppressed)
+    targets = Target.objects.filter(programme=programme, year=period.year)
+    progress = ind.progress(computed, targets)
+    if suppressed:
+        _suppress_progress(progress)
+    return {
+        "programme": programme,
+        "form": form,
+        "period": period,
+        "filters": filters,
+        "scope": scope,
+        "computed": computed,
+        "tables": tables,
+        "key_figures": key_figures(tables),
+        "suppressed": suppressed,
+        "progress": [] if filters.any else progress,
+    }
+
+
+@not_sensitive
+@login_required
+def dashboard(request):
+    programme = _programme(request)
+    context = _dashboard_context(request, programme)
+    context["can_manage"] = perms.can_manage_steering(request.user, programme)
+    context["can_export"] = perms.can_export_indicators(request.user, programme)
+    return render(request, "steering/dashboard.html", context)
+
+
+# --- objectives -----------------------------------------------------------------------------------
+
+
+@not_sensitive
+@login_required
+def objectives(request):
+    programme = _programme(request)
+    can_manage = perms.can_manage_steering(request.user, programme)
+    form = TargetForm(request.POST or None, initial={"year": ind.Period.current().year})
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            services.set_target(programme=programme, by=request.user, **form.cleaned_data)
+            messages.success(request, _("L'objectif est enregistré."))
+            return redirect("steering:objectives")
+    period = ind.Period.current()
+    year = (
+        int(request.GET.get("annee", period.year))
+        if str(request.GET.get("annee", "")).isdigit()
+        else period.year
+    )
+    period = ind.Period(PeriodKind.SCHOOL_YEAR, year)
+    computed = ind.compute(ind.Scope((programme.pk,), period))
+    targets = Target.objects.filter(programme=programme, year=year)
+    progress = ind.progress(computed, targets)
+    if not perms.indicators_unsuppressed(request.user, programme):
+        _suppress_progress(progress)
+    return render(
+        request,
+        "steering/objectives.html",
+        {
+            "programme": programme,
+            "form": form,
+            "can_manage": can_manage,
+            "progress": progress,
+            "period": period,
+        },
+    )
+
+
+# --- budget ---------------------------------------------------------------------------------------
+
+
+@not_sensitive
+@login_required
+def budget(request):
+    programme = _programme(request)
+    can_edit = perms.can_edit_budget(request.user, programme)
+    year = request.GET.get("annee", "")
+    year = int(year) if year.isdigit() else timezone.localdate().year
+    form = FundingLineForm(request.POST or None, initial={"year": year})
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            services.add_funding_line(programme=programme, by=request.user, **form.cleaned_data)
+            messages.success(request, _("La ligne de financement est enregistrée."))
+            return redirect(f"{request.path}?annee={form.cleaned_data['year']}")
+    summary = queries.budget_summary([programme.pk], year)
+    suppressed = not perms.indicators_unsuppressed(request.user, programme)
+    summary["sheets"] = queries.action_sheets([programme.pk], year, suppressed=suppressed)
+    return render(
+        request,
+        "steering/budget.html",
+        {
+            "programme": programme,
+            "year": year,
+            "years": [year + 1, year, year - 1, year - 2],
+            "summary": summary,
+            "form": form,
+            "can_edit": can_edit,
+            "age_bands": ind.AGE_BANDS[1:],
+        },
+    )
+
+
+# --- comité de pilotage pack ----------------------------------------------------------------------
+
+
+@not_sensitive
+@login_required
+def copil_page(request):
+    programme = _programme(request)
+    year = ind.Period.current().year
+    note = CopilNote.objects.filter(programme=programme, year=year).first()
+    can_manage = perms.can_manage_steering(request.user, programme)
+    form = CopilNoteForm(request.POST or None, initial={"highlights": note.highlights if note else ""})
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            services.save_copil_note(
+                programme=programme, year=year, highlights=form.cleaned_data["highlights"], by=request.user
+            )
+            messages.success(request, _("Les faits marquants sont enregistrés."))
+            return redirect("steering:copil")
+    return render(
+        request,
+        "steering/copil.html",
+        {
+            "programme": programme,
+            "form": form,
+            "can_manage": can_manage,
+            "can_export": perms.can_export_indicators(request.user, programme),
+            "note": note,
+            "period": ind.Period.current(),
+        },
+    )
+
+
+@recent_auth_required
+@not_sensitive
+@login_required
+def copil_pdf(request):
+    programme = _programme(request)
+    if not perms.can_export_indicators(request.user, programme):
+        raise PermissionDenied
+    # The pack is read by the comité (not the programme's team): suppressed whoever downloads it.
+    context = _dashboard_context(request, programme, always_suppressed=True)
+    note = CopilNote.objects.filter(programme=programme, year=context["period"].year).first()
+    content = copil.copil_pdf(
+        programme=programme, context=context, highlights=note.highlights if note else ""
+    )
+    filename = f"comite-de-pilotage-{programme.slug}-{context['period'].label}.pdf"
+    exports.journal_export(
+        request,
+        verb="export.copil_pack",
+        rows=sum(len(t.cells) for t in context["tables"].values()),
+        filename=filename,
+        file_format="pdf",
+        programme=programme,
+        payload={"period": context["period"].label, "suppressed": context["suppressed"]},
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- ANCT workbook --------------------------------------------------------------------------------
+
+
+@recent_auth_required
+@not_sensitive
+@login_required
+def anct_export(request):
+    programme = _programme(request)
+    if not perms.can_export_indicators(request.user, programme):
+        raise PermissionDenied
+    context = _dashboard_context(request, programme)
+    book, rows = anct.workbook([programme], context["scope"], context["tables"])
+    return exports.workbook_response(
+        request,
+        filename=f"enquete-anct-{programme.slug}-{context['period'].label}.xlsx",
+        workbook=book,
+        rows=rows,
+        verb="export.anct_survey",
+        programme=programme,
+        payload={"period": context["period"].label, "suppressed": context["suppressed"]},
+    )
+
+
+# --- territory diagnosis --------------------------------------------------------------------------
+
+
+@not_sensitive
+@login_required
+def diagnosis(request):
+    programme = _programme(request)
+    form = FilterForm(request.GET or None, programmes=[programme], with_places=False)
+    scope = ind.Scope((programme.pk,), form.period())
+    result = queries.territory_diagnosis(scope)
+    suppressed = not perms.indicators_unsuppressed(request.user, programme)
+    tables = [present_one(i, suppressed=suppressed) for i in result["priority"]]
+    tables.append(present_one(result["needs"], suppressed=suppressed))
+    return render(
+        request,
+        "steering/diagnosis.html",
+        {
+            "programme": programme,
+            "form": form,
+            "period": scope.period,
+            "tables": tables,
+            "suppressed": suppressed,
+        },
+    )
+
+
+# --- network level --------------------------------------------------------------------------------
+
+
+def _network_programmes(request) -> list[Programme]:
+    programmes = list(
+        perms.network_programmes_visible_to(request.user)
+        .select_related("network_level")
+        .prefetch_related("communes", "priority_areas", "schools")
+        .order_by("name")
+    )
+    if not programmes:
+        raise Http404
+    return programmes
+
+
+@not_sensitive
+@login_required
+def network(request):
+    programmes = _network_programmes(request)
+    form = FilterForm(request.GET or None, programmes=programmes, with_places=False)
+    scope = ind.Scope(tuple(p.pk for p in programmes), form.period(), form.filters())
+    tables = present(ind.compute(scope), suppressed=True)
+    return render(
+        request,
+        "steering/network.html",
+        {
+            "programmes": programmes,
+            "levels": perms.network_levels_of(request.user),
+            "form": form,
+            "period": scope.period,
+            "tables": tables,
+            "key_figures": key_figures(tables),
+            "suppressed": True,
+        },
+    )
+
+
+@not_sensitive
+@login_required
+def structuring(request):
+    programmes = _network_programmes(request)
+    period = ind.Period.current()
+    sort = request.GET.get("tri", "programme")
+    descending = request.GET.get("ordre") == "desc"
+    rows = queries.sort_structuring(queries.structuring_table(programmes, period), sort, descending)
+    return render(
+        request,
+        "steering/structuring.html",
+        {
+            "rows": rows,
+            "columns": queries.STRUCTURING_COLUMNS,
+            "sort": sort,
+            "descending": descending,
+            "period": period,
+        },
+    )
+
+
+@recent_auth_required
+@not_sensitive
+@login_required
+def structuring_export(request):
+    programmes = _network_programmes(request)
+    period = ind.Period.current()
+    rows = queries.structuring_table(programmes, period)
+    header = [str(label) for _key, label in queries.STRUCTURING_COLUMNS]
+    data = [
+        [
+            row["programme"].name,
+            row["lead_body"],
+            row["communes"],
+            row["qpv"],
+            row["rep_schools"],
+            row["veille"],
+            row["bodies"],
+            row["eps"],
+            row["staff"],
+            row["partners"],
+            row["budget"],
+            row["children_text"] if row["children_hidden"] else row["children"],
+        ]
+        for row in rows
+    ]
+    level = perms.network_levels_of(request.user).first()
+    return exports.xlsx_response(
+        request,
+        filename=f"tableau-de-structuration-{period.label}.xlsx",
+        header=header,
+        rows=data,
+        verb="export.structuring_table",
+        target=level,
+        payload={"programmes": len(rows)},
+        sheet_title="Structuration",
+    )
+
+
+# --- barometer ------------------------------------------------------------------------------------
+
+
+def _member_programme(request) -> Programme:
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404
+    return get_object_or_404(perms.programmes_visible_to(request.user), pk=membership.programme_id)
+
+
+@not_sensitive
+@login_required
+def barometer(request):
+    programme = _member_programme(request)
+    can_manage = perms.can_manage_steering(request.user, programme)
+    form = BarometerRoundForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            services.open_barometer_round(programme=programme, by=request.user, **form.cleaned_data)
+            messages.success(request, _("Le questionnaire est ouvert aux partenaires."))
+            return redirect("steering:barometer")
+    rounds = list(BarometerRound.objects.filter(programme=programme).order_by("-opened_on", "-pk"))
+    answered = set(
+        BarometerRound.objects.filter(programme=programme, participations__user=request.user).values_list(
+            "pk", flat=True
+        )
+    )
+    return render(
+        request,
+        "steering/barometer.html",
+        {
+            "programme": programme,
+            "rounds": rounds,
+            "answered": answered,
+            "form": form,
+            "can_manage": can_manage,
+            "can_see_results": can_manage or programme in perms.steering_programmes_visible_to(request.user),
+        },
+    )
+
+
+@not_sensitive
+@login_required
+def barometer_results(request, pk: int):
+    """The results of a round (aggregates only); the coordinator closes the round from here (POST)."""
+    barometer_round = get_object_or_404(
+        BarometerRound.objects.filter(programme__in=perms.steering_programmes_visible_to(request.user)), pk=pk
+    )
+    if request.method == "POST":
+        if not perms.can_manage_steering(request.user, barometer_round.programme):
+            raise PermissionDenied
+        if request.POST.get("close") == "1" and barometer_round.state == "open":
+            services.close_barometer_round(barometer_round=barometer_round, by=request.user)
+            messages.success(request, _("Le questionnaire est clôturé."))
+        return redirect("steering:barometer_results", pk=pk)
+    return render(
+        request,
+        "steering/barometer_results.html",
+        {
+            "round": barometer_round,
+            "results": queries.barometer_results(barometer_round),
+            "can_manage": perms.can_manage_steering(request.user, barometer_round.programme),
+        },
+    )
+
+
+@not_sensitive
+@login_required
+def barometer_answer(request, pk: int):
+    barometer_round = get_object_or_404(
+        BarometerRound.objects.filter(programme__in=perms.programmes_visible_to(request.user)), pk=pk
+    )
+    if not perms.can_answer_barometer(request.user, barometer_round):
+        raise PermissionDenied
+    if barometer_round.participations.filter(user=request.user).exists():
+        messages.info(request, _("Vous avez déjà répondu à ce questionnaire. Merci !"))
+        return redirect("steering:barometer")
+    membership = current_membership(request)
+    initial = {"position": Role.COORDINATOR == getattr(membership, "role", "") and "staff" or ""}
+    form = BarometerAnswerForm(
+        request.POST or None,
+        items=barometer_round.items.all(),
+        open_question=barometer_round.open_question,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.answer_barometer(
+                barometer_round=barometer_round,
+                position=form.cleaned_data["position"],
+                scores=form.scores(),
+                open_answer=form.cleaned_data["open_answer"],
+                by=request.user,
+            )
+        except services.AlreadyAnswered:
+            messages.info(request, _("Vous avez déjà répondu à ce questionnaire. Merci !"))
+        else:
+            messages.success(request, _("Merci : vos réponses sont enregistrées, sans votre nom."))
+        return redirect("steering:barometer")
+    return render(request, "steering/barometer_answer.html", {"round": barometer_round, "form": form})

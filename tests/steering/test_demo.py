@@ -1,0 +1,58 @@
+"""The steering part of the demo: three programmes on one network level, budget, objectives and
+barometer rounds; the network demo account sees the structuring table and aggregated indicators."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from maillage.accounts.models import User
+from maillage.demo import DEMO_SLUG
+from maillage.steering.models import BarometerRound, FundingLine, Target
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        from django.db import transaction
+
+        with transaction.atomic():
+            output = io.StringIO()
+            call_command("seed_demo", force=True, stdout=output)
+            yield output.getvalue()
+            transaction.set_rollback(True)
+
+
+def test_the_demo_has_funding_objectives_and_two_barometer_rounds(demo):
+    assert "Pilotage : 2 baromètres, 2 autres programmes" in demo
+    assert FundingLine.objects.filter(programme__slug=DEMO_SLUG, in_kind=True).exists()
+    assert Target.objects.filter(programme__slug=DEMO_SLUG, indicator="children").exists()
+    rounds = BarometerRound.objects.filter(programme__slug=DEMO_SLUG)
+    assert all(r.responses.count() >= 5 for r in rounds)
+
+
+def test_the_network_account_compares_the_three_programmes_of_its_level(demo):
+    client = Client()
+    client.force_login(User.objects.get(email="reseau@demo.test"))
+    rows = client.get(reverse("steering:structuring")).context["rows"]
+    assert len(rows) == 3
+    assert client.get(reverse("steering:network")).status_code == 200
+    results = client.get(
+        reverse(
+            "steering:barometer_results",
+            args=[BarometerRound.objects.filter(programme__slug=DEMO_SLUG).first().pk],
+        )
+    )
+    assert results.status_code == 200
+
+
+def test_the_elected_member_sees_the_demo_dashboard_suppressed(demo):
+    client = Client()
+    client.force_login(User.objects.get(email="elu@demo.test"))
+    response = client.get(reverse("steering:dashboard"))
+    assert response.status_code == 200
+    assert response.context["suppressed"] is True
