@@ -19,7 +19,18 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from maillage.governance.enums import BodyKind
-from maillage.governance.models import AgendaItem
+from maillage.governance.models import AgendaItem, Body, Meeting, MementoPage, MissionSheet
+from maillage.offers.models import (
+    Attendance,
+    BreachAlert,
+    Enrolment,
+    FamilyContract,
+    FundRequest,
+    Group,
+    InterventionTask,
+    Offer,
+    Session,
+)
 from maillage.pathways.enums import CIRCLE_ORDER, Circle, PathwayState
 from maillage.pathways.models import BreakGlass, CaseTeamMember, Consent, Pathway
 from maillage.people.models import Child, Guardian, Household
@@ -677,6 +688,66 @@ def must_sign_charter(membership: Membership | None) -> bool:
     return published.exists() and not has_signed_current_charter(membership)
 
 
+# --- steering (indicators, dashboards, exports, barometer) ---------------------------------------
+
+
+def steering_programmes_visible_to(user) -> QuerySet[Programme]:
+    """Programmes whose dashboards the user opens: roles reaching ``INDICATORS`` in full or in aggregate.
+
+    The référent (indicators of their own cases only) has no programme dashboard.
+    """
+    roles = roles_granting(INDICATORS, A.PROGRAMME, A.AGGREGATE)
+    return Programme.objects.filter(
+        Exists(active_memberships(user).filter(programme=OuterRef("pk"), role__in=roles))
+    )
+
+
+def indicators_unsuppressed(user, programme: Programme) -> bool:
+    """Exact small counts: only the programme's team reaching every indicator (the coordinator).
+
+    Every other audience (steering, manager, DPO, EPS members, network) sees suppressed counts.
+    """
+    return has_role(user, programme, *roles_granting(INDICATORS, A.PROGRAMME))
+
+
+def network_levels_of(user):
+    """Network levels the user works at: the level of each programme where they hold a ``network``
+    membership in force (a network user is a member of one programme attached to the level)."""
+    from maillage.programmes.models import NetworkLevel
+
+    programmes = active_memberships(user).filter(role=Role.NETWORK).values("programme__network_level")
+    return NetworkLevel.objects.filter(pk__in=programmes)
+
+
+def network_programmes_visible_to(user) -> QuerySet[Programme]:
+    """Programmes aggregated for a network user: those attached to their level or to a level below it."""
+    levels = network_levels_of(user)
+    return Programme.objects.filter(Q(network_level__in=levels) | Q(network_level__parent__in=levels))
+
+
+def can_manage_steering(user, programme: Programme) -> bool:
+    """Set yearly objectives, write the comité's highlights, send the barometer: the coordinator."""
+    return has_role(user, programme, Role.COORDINATOR)
+
+
+def can_edit_budget(user, programme: Programme) -> bool:
+    """Enter funding lines: the coordinator and the structure's manager."""
+    return has_role(user, programme, Role.COORDINATOR, Role.MANAGER)
+
+
+def can_export_indicators(user, programme: Programme) -> bool:
+    """Download the comité pack and the ANCT workbook (aggregates, suppressed unless coordinator)."""
+    return has_role(user, programme, Role.COORDINATOR, Role.MANAGER, Role.STEERING)
+
+
+def can_answer_barometer(user, barometer_round) -> bool:
+    """Answer a barometer round: any member in force of its programme, while the round is open."""
+    return (
+        barometer_round.state == "open"
+        and active_memberships(user).filter(programme_id=barometer_round.programme_id).exists()
+    )
+
+
 # --- abilities -----------------------------------------------------------------------------------
 
 
@@ -697,3 +768,332 @@ def abilities(user, obj) -> dict[str, bool]:
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+# --- the partnership: bodies, meetings, mission sheets, memento (issue 7) ------------------------------
+#
+# A table of its own, same shape as ``POLICY``: read and write cells per role for the kinds of the
+# partnership. Committees (comité de pilotage, comité technique…) are non-nominative by construction:
+# their minutes refuse a child's name or case code. EPS agendas list situations: whoever reads them
+# sees ``pseudonym(pathway)`` unless ``identity_visible`` (case team, or the EPS window under the
+# secret conditions) says otherwise.
+
+COMMITTEES = "committees"  # bodies other than EPS, their meetings, minutes, decisions, forwardings
+EPS_MEETINGS = "eps_meetings"  # EPS bodies, their meetings and agendas (situations pseudonymised)
+MISSION_SHEETS = "mission_sheets"
+MEMENTO = "memento"
+GOVERNANCE_KINDS = [COMMITTEES, EPS_MEETINGS, MISSION_SHEETS, MEMENTO]
+
+# BODY: the member of the body only (EPS members read the EPS they sit in).
+BODY = "body"
+
+_EVERY_MEMBER = {COMMITTEES: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME, MEMENTO: A.PROGRAMME}
+GOVERNANCE_READ: dict[str, dict[str, str]] = {
+    Role.COORDINATOR: {**_EVERY_MEMBER, EPS_MEETINGS: A.PROGRAMME},
+    Role.REFERENT: {**_EVERY_MEMBER, EPS_MEETINGS: A.PROGRAMME},
+    Role.EPS_MEMBER: {**_EVERY_MEMBER, EPS_MEETINGS: BODY},
+    Role.REFERRER: dict(_EVERY_MEMBER),
+    Role.PROVIDER: dict(_EVERY_MEMBER),
+    Role.STEERING: dict(_EVERY_MEMBER),
+    Role.MANAGER: dict(_EVERY_MEMBER),
+    Role.DPO: {MEMENTO: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME},
+    Role.NETWORK: {},
+}
+GOVERNANCE_WRITE: dict[str, dict[str, str]] = {
+    # Create bodies, schedule meetings, minutes, decisions, attendance, forwardings, validate sheets.
+    Role.COORDINATOR: {
+        COMMITTEES: A.PROGRAMME,
+        EPS_MEETINGS: A.PROGRAMME,
+        MISSION_SHEETS: A.PROGRAMME,
+        MEMENTO: A.PROGRAMME,
+    },
+    # Mission sheets are written together: every professional of the programme contributes.
+    Role.REFERENT: {MISSION_SHEETS: A.PROGRAMME},
+    Role.EPS_MEMBER: {MISSION_SHEETS: A.PROGRAMME},
+    Role.PROVIDER: {MISSION_SHEETS: A.PROGRAMME},
+    Role.REFERRER: {MISSION_SHEETS: A.PROGRAMME},
+    Role.MANAGER: {COMMITTEES: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME, MEMENTO: A.PROGRAMME},
+}
+
+
+def governance_access(role: str, kind: str, table: str = "read") -> str:
+    cells = GOVERNANCE_WRITE if table == "write" else GOVERNANCE_READ
+    return cells.get(role, {}).get(kind, A.NONE)
+
+
+def _governance_roles(kind: str, table: str, *cells: str) -> list[str]:
+    return [role for role in Role.values if governance_access(role, kind, table) in cells]
+
+
+def _governance_programmes(user, kind: str, table: str = "read") -> set[int]:
+    """Programmes where one of the user's memberships in force opens ``kind`` programme-wide."""
+    roles = _governance_roles(kind, table, A.PROGRAMME)
+    return set(active_memberships(user).filter(role__in=roles).values_list("programme_id", flat=True))
+
+
+def bodies_visible_to(user) -> QuerySet[Body]:
+    """Bodies: committees of the user's programmes; EPS to coordinators, référents, and their members."""
+    committees = Q(programme_id__in=_governance_programmes(user, COMMITTEES)) & ~Q(kind=BodyKind.EPS)
+    eps = Q(kind=BodyKind.EPS) & (
+        Q(programme_id__in=_governance_programmes(user, EPS_MEETINGS))
+        | Q(
+            members__membership__in=active_memberships(user).filter(
+                role__in=_governance_roles(EPS_MEETINGS, "read", BODY)
+            )
+        )
+    )
+    return Body.objects.filter(pk__in=Body.objects.filter(committees | eps).values("pk"))
+
+
+def bodies_manageable_by(user) -> QuerySet[Body]:
+    """Bodies whose meetings, agendas, minutes and decisions the user runs: coordinator (and manager for
+    committees)."""
+    committees = Q(programme_id__in=_governance_programmes(user, COMMITTEES, "write")) & ~Q(kind=BodyKind.EPS)
+    eps = Q(kind=BodyKind.EPS) & Q(programme_id__in=_governance_programmes(user, EPS_MEETINGS, "write"))
+    return Body.objects.filter(committees | eps)
+
+
+def meetings_visible_to(user) -> QuerySet[Meeting]:
+    """Meetings of the bodies the user sees."""
+    return Meeting.objects.filter(body__in=bodies_visible_to(user))
+
+
+def can_manage_body(user, body: Body) -> bool:
+    """Schedule meetings, publish agendas, record minutes, attendance, decisions; forward: coordinator
+    (every body), manager (committees)."""
+    return bodies_manageable_by(user).filter(pk=body.pk).exists()
+
+
+def can_put_on_agenda(user, meeting: Meeting, pathway: Pathway) -> bool:
+    """Put a situation on an EPS agenda: the coordinator, or a référent of the pathway (case team)."""
+    if meeting.body.kind != BodyKind.EPS or meeting.cancelled or not pathway.is_open:
+        return False
+    if pathway.programme_id != meeting.body.programme_id:
+        return False
+    if can_manage_body(user, meeting.body):
+        return True
+    return pathways_editable_by(user).filter(pk=pathway.pk).exists()
+
+
+def mission_sheets_visible_to(user) -> QuerySet[MissionSheet]:
+    return MissionSheet.objects.filter(programme_id__in=_governance_programmes(user, MISSION_SHEETS))
+
+
+def can_contribute_mission_sheet(user, programme: Programme) -> bool:
+    """Write a version or comment a mission sheet: every professional of the programme."""
+    return programme.pk in _governance_programmes(user, MISSION_SHEETS, "write")
+
+
+def can_validate_mission_sheet(user, programme: Programme) -> bool:
+    """Propose a sheet at a meeting and mark it validated: the coordinator."""
+    return has_role(user, programme, Role.COORDINATOR)
+
+
+def memento_pages_visible_to(user) -> QuerySet[MementoPage]:
+    return MementoPage.objects.filter(programme_id__in=_governance_programmes(user, MEMENTO))
+
+
+def can_edit_memento(user, programme: Programme) -> bool:
+    """Write the memento's pages: the coordinator and the manager."""
+    return programme.pk in _governance_programmes(user, MEMENTO, "write")
+
+
+def can_read_memento(user, programme: Programme) -> bool:
+    return programme.pk in _governance_programmes(user, MEMENTO)
+
+
+# --- actions: catalogue, groups and attendance, contracts, support fund (issue 6) --------------------
+#
+# A table of its own, in the shape of ``POLICY``. The catalogue (``offer``) names no one. A group's
+# roster and attendance show first name, initial and age only: the coordinator reads every group of
+# the programme, a provider only the groups of their organisation's actions or where they are named
+# (``Access.ROSTER``), never a diagnosis, a note, a consent, a pathway or another group. Contracts,
+# breach alerts and fund requests follow the pathway: coordinator (programme), référent (case team).
+# Collective-only beneficiaries have no pathway and no child page: they are reached through rosters only.
+
+OFFER = "offer"
+GROUP = "group"  # groups, sessions, rosters (enrolments) and their attendance
+CONTRACT = "contract"  # family contracts, breach alerts, intervention tasks
+FUND_REQUEST = "fund_request"
+OFFERS_KINDS = [OFFER, GROUP, CONTRACT, FUND_REQUEST]
+_EVERYTHING = dict.fromkeys(OFFERS_KINDS, A.PROGRAMME)
+
+OFFERS_READ: dict[str, dict[str, Access]] = {
+    Role.COORDINATOR: _EVERYTHING,
+    Role.REFERENT: {OFFER: A.PROGRAMME, CONTRACT: A.CASE_TEAM, FUND_REQUEST: A.CASE_TEAM},
+    Role.EPS_MEMBER: {OFFER: A.PROGRAMME},
+    Role.PROVIDER: {OFFER: A.ROSTER, GROUP: A.ROSTER},
+    Role.STEERING: {OFFER: A.PROGRAMME},
+    Role.MANAGER: {OFFER: A.PROGRAMME},
+}
+OFFERS_WRITE: dict[str, dict[str, Access]] = {
+    # Catalogue, groups, sessions, enrolments: the coordinator.
+    Role.COORDINATOR: _EVERYTHING,
+    # Contracts and fund requests of their pathways (the decision on a request is the coordinator's).
+    Role.REFERENT: {CONTRACT: A.CASE_TEAM, FUND_REQUEST: A.CASE_TEAM},
+    # Roll-call of their own groups.
+    Role.PROVIDER: {GROUP: A.ROSTER},
+}
+
+
+def offers_access(role: str, kind: str, table: str = "read") -> Access:
+    cells = OFFERS_WRITE if table == "write" else OFFERS_READ
+    return cells.get(role, {}).get(kind, A.NONE)
+
+
+def _offers_memberships(user, kind: str, *cells: Access, table: str = "read", nominative: bool = True):
+    memberships = nominative_memberships(user) if nominative else active_memberships(user)
+    roles = [role for role in Role.values if offers_access(role, kind, table) in cells]
+    return memberships.filter(role__in=roles)
+
+
+def _roster_clause(user, kind: str, table: str, prefix: str) -> Q:
+    """Groups (reached through ``prefix``) of the provider's organisation's actions, or where named."""
+    providers = list(_offers_memberships(user, kind, A.ROSTER, table=table))
+    if not providers:
+        return Q(pk__in=[])
+    by_organisation = Q(
+        **{
+            f"{prefix}offer__provider_id__in": [m.organisation_id for m in providers if m.organisation_id],
+            f"{prefix}offer__programme_id__in": [m.programme_id for m in providers],
+        }
+    )
+    named = Exists(
+        Group.facilitators.through.objects.filter(
+            group_id=OuterRef(f"{prefix}pk" if prefix else "pk"),
+            membership_id__in=[m.pk for m in providers],
+        )
+    )
+    return by_organisation | Q(named)
+
+
+def offers_visible_to(user) -> QuerySet[Offer]:
+    """The catalogue: every professional of the programme (not the referrer, not network); a
+    provider sees only their organisation's actions and those with a group they are named in."""
+    readers = _offers_memberships(user, OFFER, A.PROGRAMME, nominative=False)
+    programme = Q(programme_id__in=readers.values("programme_id"))
+    providers = list(_offers_memberships(user, OFFER, A.ROSTER, nominative=False))
+    own = Q(
+        provider_id__in=[m.organisation_id for m in providers if m.organisation_id],
+        programme_id__in=[m.programme_id for m in providers],
+    )
+    named = Q(groups__facilitators__in=[m.pk for m in providers])
+    return Offer.objects.filter(pk__in=Offer.objects.filter(programme | own | named).values("pk"))
+
+
+def groups_visible_to(user, table: str = "read") -> QuerySet[Group]:
+    """Groups and their rosters: coordinator (programme); provider (own organisation's actions or
+    named); nobody else (a référent sees their child's attendance on the pathway, not the roster)."""
+    coordinators = _offers_memberships(user, GROUP, A.PROGRAMME, table=table)
+    programme = Q(offer__programme_id__in=coordinators.values("programme_id"))
+    return Group.objects.filter(programme | _roster_clause(user, GROUP, table, prefix=""))
+
+
+def sessions_visible_to(user) -> QuerySet[Session]:
+    return Session.objects.filter(group__in=groups_visible_to(user))
+
+
+def enrolments_visible_to(user) -> QuerySet[Enrolment]:
+    """Roster rows of the groups the user sees (first name, initial and age only on the pages)."""
+    return Enrolment.objects.filter(group__in=groups_visible_to(user))
+
+
+def attendances_visible_to(user) -> QuerySet[Attendance]:
+    """Attendance: of the groups the user sees, and, for the case team, of the children of their
+    pathways (``ATTENDANCE`` column of ``POLICY``: coordinator P, référent T, provider roster)."""
+    of_groups = Q(session__group__in=groups_visible_to(user))
+    pathways = Pathway.objects.filter(child=OuterRef("enrolment__child")).filter(_relation(user, ATTENDANCE))
+    return Attendance.objects.filter(of_groups | Q(Exists(pathways.values("pk"))))
+
+
+def _offers_relation(user, kind: str, prefix: str, table: str = "read") -> Q:
+    """Like ``_relation`` but read from the actions table (programme or case team)."""
+    held = list(nominative_memberships(user))
+    q = Q(pk__in=[])
+    for role in {m.role for m in held}:
+        granted = offers_access(role, kind, table)
+        memberships = [m for m in held if m.role == role]
+        if granted == A.PROGRAMME:
+            q |= Q(**{f"{prefix}programme_id__in": {m.programme_id for m in memberships}})
+        elif granted == A.CASE_TEAM:
+            q |= _case_team(user, memberships, prefix, secret=False)
+    return q & Q(**{f"{prefix}archived_at__isnull": True})
+
+
+def contracts_visible_to(user) -> QuerySet[FamilyContract]:
+    """Family contracts: coordinator (programme), référent (case team)."""
+    return FamilyContract.objects.filter(_offers_relation(user, CONTRACT, "pathway__"))
+
+
+def breach_alerts_visible_to(user) -> QuerySet[BreachAlert]:
+    """Breach alerts: those who see the pathway's contract."""
+    return BreachAlert.objects.filter(_offers_relation(user, CONTRACT, "pathway__"))
+
+
+def intervention_tasks_visible_to(user) -> QuerySet[InterventionTask]:
+    """Intervention tasks: the contract's readers, and the social worker the task is assigned to."""
+    assigned = Q(assignee__in=nominative_memberships(user), pathway__archived_at__isnull=True)
+    return InterventionTask.objects.filter(_offers_relation(user, CONTRACT, "pathway__") | assigned)
+
+
+def fund_requests_visible_to(user) -> QuerySet[FundRequest]:
+    """Support-fund requests: coordinator (programme), référent (their pathways)."""
+    return FundRequest.objects.filter(_offers_relation(user, FUND_REQUEST, "pathway__"))
+
+
+def can_manage_offers(user, programme: Programme) -> bool:
+    """Create and edit the catalogue, groups, sessions and enrolments: the coordinator."""
+    return _offers_memberships(user, OFFER, A.PROGRAMME, table="write").filter(programme=programme).exists()
+
+
+def can_take_attendance(user, session: Session) -> bool:
+    """Record a session's roll-call: the coordinator, or a provider of the group (organisation or named)."""
+    return (
+        not session.cancelled and groups_visible_to(user, table="write").filter(pk=session.group_id).exists()
+    )
+
+
+def can_edit_contract(user, pathway: Pathway) -> bool:
+    """Write a family contract, handle its breach alerts: coordinator, référent of the case team."""
+    return (
+        pathway.is_open
+        and Pathway.objects.filter(pk=pathway.pk)
+        .filter(_offers_relation(user, CONTRACT, "", table="write"))
+        .exists()
+    )
+
+
+def can_handle_alert(user, alert: BreachAlert) -> bool:
+    """Escalate or close a breach alert: whoever may edit the pathway's contract."""
+    return can_edit_contract(user, alert.pathway)
+
+
+def can_record_task_outcome(user, task: InterventionTask) -> bool:
+    """Record the outcome of an intervention: the assigned social worker, or the coordinator."""
+    if nominative_memberships(user).filter(pk=task.assignee_id).exists():
+        return True
+    return (
+        _offers_memberships(user, CONTRACT, A.PROGRAMME, table="write")
+        .filter(programme=task.pathway.programme_id)
+        .exists()
+    )
+
+
+def can_request_fund(user, pathway: Pathway) -> bool:
+    """Ask the support fund for a child: coordinator, référent of the case team, on an open pathway."""
+    return (
+        pathway.is_open
+        and Pathway.objects.filter(pk=pathway.pk)
+        .filter(_offers_relation(user, FUND_REQUEST, "", table="write"))
+        .exists()
+    )
+
+
+def can_decide_fund_request(user, request_obj: FundRequest) -> bool:
+    """Approve or refuse a support-fund request: the coordinator of the programme, once."""
+    return (
+        request_obj.state == "requested"
+        and _offers_memberships(user, FUND_REQUEST, A.PROGRAMME, table="write")
+        .filter(programme=request_obj.programme_id)
+        .exists()
+    )

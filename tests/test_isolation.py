@@ -25,6 +25,8 @@ from tests.factories import (
     ProgrammeFactory,
     UserFactory,
 )
+from tests.governance import registries as governance_registries
+from tests.www.offers.registry import pk_urls as offers_pk_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +66,11 @@ def _invitation(programme):
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
     return {"pk": invitation.pk}, invitation
+
+
+def _membership(programme):
+    membership = MembershipFactory(programme=programme, role=Role.REFERENT, user__last_name=SECRET)
+    return {"pk": membership.pk}, membership
 
 
 def _pathway(programme):
@@ -151,8 +158,19 @@ def _followup_objective(programme):
     return {"pathway_pk": pathway.pk, "pk": objective.pk}, objective
 
 
+def _barometer_round(programme):
+    from maillage.steering.services import open_barometer_round
+
+    coordinator = MembershipFactory(role=Role.COORDINATOR, programme=programme).user
+    barometer_round = open_barometer_round(programme=programme, title=f"Baromètre {SECRET}", by=coordinator)
+    return {"pk": barometer_round.pk}, barometer_round
+
+
 # url name → factory(programme) returning (reverse kwargs, the object).
 PK_URLS = {
+    **offers_pk_urls(SECRET),
+    "steering:barometer_results": _barometer_round,
+    "steering:barometer_answer": _barometer_round,
     "documents:consent_form": _pathway_consent_form,
     "documents:notice_parents": _pathway_document,
     "documents:notice_child": _pathway_document,
@@ -182,7 +200,9 @@ PK_URLS = {
     "journal:consultations_pdf": _child,
     "journal:pathway_consultations": _pathway,
     "accounts:invitation_revoke": _invitation,
+    "accounts:membership_end": _membership,
     "referrals:detail": _referral,
+    **governance_registries.pk_urls(SECRET),
 }
 
 
@@ -278,6 +298,12 @@ CURRENT_PROGRAMME_PAGES = [
     "pathways:caseload",
     "journal:search",
     "journal:break_glass",
+    "steering:dashboard",
+    "steering:objectives",
+    "steering:budget",
+    "steering:copil",
+    "steering:diagnosis",
+    "steering:barometer",
 ]
 
 

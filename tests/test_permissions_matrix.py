@@ -437,3 +437,280 @@ def test_flipping_one_cell_of_the_code_table_makes_the_matrix_fail(monkeypatch, 
     monkeypatch.setattr(perms, "POLICY", policy)
     _checked, failures = run_matrix(role, http=False)
     assert failures, "a flipped cell went unnoticed"
+
+
+# --- steering pages (issue 8): aggregate roles reach no name, and their dashboards are suppressed ---------
+
+STEERING_PAGES = [
+    "steering:dashboard",
+    "steering:objectives",
+    "steering:budget",
+    "steering:copil",
+    "steering:copil_pdf",
+    "steering:anct",
+    "steering:diagnosis",
+    "steering:barometer",
+    "steering:network",
+    "steering:structuring",
+    "steering:structuring_export",
+]
+
+
+@pytest.mark.parametrize("role", [Role.STEERING, Role.NETWORK])
+def test_steering_and_network_users_reach_no_name_on_any_steering_page_and_see_suppressed_counts(role):
+    from maillage.programmes.models import NetworkLevel
+
+    level = NetworkLevel.objects.create(name="Niveau de test", kind="intercommunal")
+    programme = programme_with_lists(network_level=level)
+    coordinator = MembershipFactory(programme=programme, role=Role.COORDINATOR)
+    for _ in range(2):
+        child = ChildFactory(programme=programme, last_name="SENTINEL-Quillebœuf")
+        Pathway.objects.create(
+            programme=programme, child=child, case_code=f"SENT-{child.pk}", referent=coordinator.user
+        )
+    client = Client()
+    client.force_login(MembershipFactory(programme=programme, role=role).user)
+    for name in STEERING_PAGES:
+        response = client.get(reverse(name))
+        if name.startswith("steering:network") or name.startswith("steering:structuring"):
+            assert response.status_code == (200 if role == Role.NETWORK else 404), name
+        assert response.status_code in (200, 403, 404), name
+        if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            body = _text(response)
+            assert "sentinel" not in body.lower(), name
+            if name in ("steering:dashboard", "steering:network", "steering:diagnosis"):
+                assert "&lt; 5" in body, f"{name} is not suppressed for {role}"
+        elif response.status_code == 200 and response.get("Content-Type", "").startswith("application/pdf"):
+            assert "sentinel" not in _text(response).lower(), name
+    # And no nominative page of the journey opens.
+    pathway = Pathway.objects.filter(programme=programme).first()
+    child_page = reverse("people:child", args=[pathway.child_id])
+    for url in [child_page, reverse("pathways:detail", args=[pathway.pk])]:
+        assert client.get(url).status_code == 404
+
+
+# --- the partnership (bodies, EPS agendas, mission sheets, memento) ---------------------------------
+# Transcribed from the issue's rules, not read from ``perms.GOVERNANCE_READ``. Columns: committees
+# (read), EPS meetings of an EPS the user sits in (read), of an EPS they do not sit in (read), mission
+# sheets (read / contribute / validate), memento (read / edit), bodies (manage committees / manage EPS).
+# Y: yes, -: no.
+EXPECTED_GOVERNANCE = {
+    #                  com  epsIn epsOut sheetR sheetW sheetV memR memW manCom manEps
+    Role.COORDINATOR: ("Y", "Y", "Y", "Y", "Y", "Y", "Y", "Y", "Y", "Y"),
+    Role.REFERENT: ("Y", "Y", "Y", "Y", "Y", "-", "Y", "-", "-", "-"),
+    Role.EPS_MEMBER: ("Y", "Y", "-", "Y", "Y", "-", "Y", "-", "-", "-"),
+    Role.REFERRER: ("Y", "-", "-", "Y", "Y", "-", "Y", "-", "-", "-"),
+    Role.PROVIDER: ("Y", "-", "-", "Y", "Y", "-", "Y", "-", "-", "-"),
+    Role.STEERING: ("Y", "-", "-", "Y", "-", "-", "Y", "-", "-", "-"),
+    Role.MANAGER: ("Y", "-", "-", "Y", "Y", "-", "Y", "Y", "Y", "-"),
+    Role.DPO: ("-", "-", "-", "Y", "-", "-", "Y", "-", "-", "-"),
+    Role.NETWORK: ("-", "-", "-", "-", "-", "-", "-", "-", "-", "-"),
+}
+
+
+def _governance_row(role: str) -> tuple[str, ...]:
+    from maillage.governance.models import MementoPage, MissionSheet
+
+    programme = programme_with_lists()
+    membership = MembershipFactory(programme=programme, role=role)
+    user = membership.user
+    committee = Body.objects.create(programme=programme, kind=BodyKind.STEERING_COMMITTEE, name="Copil")
+    eps_in = Body.objects.create(programme=programme, kind=BodyKind.EPS, name="EPS Nord")
+    eps_out = Body.objects.create(programme=programme, kind=BodyKind.EPS, name="EPS Sud")
+    BodyMember.objects.create(body=eps_in, membership=membership)
+    now = timezone.now()
+    meetings = {
+        body: Meeting.objects.create(body=body, starts_at=now) for body in (committee, eps_in, eps_out)
+    }
+    sheet = MissionSheet.objects.create(programme=programme, title="Coordination")
+    page = MementoPage.objects.create(programme=programme, title="Accueil", slug="accueil")
+    visible = perms.meetings_visible_to(user)
+    cells = [
+        visible.filter(pk=meetings[committee].pk).exists(),
+        visible.filter(pk=meetings[eps_in].pk).exists(),
+        visible.filter(pk=meetings[eps_out].pk).exists(),
+        perms.mission_sheets_visible_to(user).filter(pk=sheet.pk).exists(),
+        perms.can_contribute_mission_sheet(user, programme),
+        perms.can_validate_mission_sheet(user, programme),
+        perms.memento_pages_visible_to(user).filter(pk=page.pk).exists(),
+        perms.can_edit_memento(user, programme),
+        perms.can_manage_body(user, committee),
+        perms.can_manage_body(user, eps_in),
+    ]
+    # Nothing of another programme, whatever the role.
+    other = programme_with_lists()
+    other_body = Body.objects.create(programme=other, kind=BodyKind.STEERING_COMMITTEE, name="Copil")
+    assert not perms.meetings_visible_to(user).filter(body=other_body).exists()
+    assert not perms.can_manage_body(user, other_body)
+    return tuple("Y" if cell else "-" for cell in cells)
+
+
+@pytest.mark.parametrize("role", list(EXPECTED_GOVERNANCE))
+def test_the_partnership_follows_its_table_for(role):
+    assert _governance_row(role) == EXPECTED_GOVERNANCE[role]
+
+
+# --- actions (issue 6): catalogue, groups and rosters, attendance, contracts, alerts, support fund -------
+# Transcribed from the issue and CONFIDENTIALITY.md, not read from ``perms.OFFERS_READ``. One world per
+# role: the user's organisation runs action A, whose group GA has child X enrolled (X's pathway has a
+# team-circle diagnosis and note, a consent, a contract, a breach alert and a fund request); the user is
+# named on group GN of another organisation; group GO of a third organisation has child Y. The référent
+# is X's référent, the EPS member is in X's case team (not bound by secrecy); the others have no link.
+# Columns: offer A · groups GA, GN, GO · rosters GA, GO · attendance of X in GA, of Y in GO · roll-call
+# of GA, GO · X's contract, alert, fund request · decide the request · X's identity, pathway, diagnosis,
+# note, consent. Y: reaches it, -: does not (404).
+OFFERS_COLUMNS = (
+    "offer",
+    "group_own",
+    "group_named",
+    "group_other",
+    "roster_own",
+    "roster_other",
+    "attendance_own",
+    "attendance_other",
+    "call_own",
+    "call_other",
+    "contract",
+    "alert",
+    "fund_request",
+    "decide_fund",
+    "child",
+    "pathway",
+    "diagnosis",
+    "note",
+    "consent",
+)
+# Groups of columns: offer | groups own, named, other | rosters own, other | attendance own, other |
+# roll-call own, other | contract, alert, fund request, decide | child, pathway, diagnosis, note, consent.
+EXPECTED_OFFERS = {
+    Role.COORDINATOR: "Y YYY YY YY YY YYYY YYYYY",
+    Role.REFERENT: "Y --- -- Y- -- YYY- YYYYY",
+    Role.EPS_MEMBER: "Y --- -- -- -- ---- -Y--Y",
+    Role.REFERRER: "- --- -- -- -- ---- -----",
+    Role.PROVIDER: "Y YY- Y- Y- Y- ---- -----",
+    Role.STEERING: "Y --- -- -- -- ---- -----",
+    Role.MANAGER: "Y --- -- -- -- ---- -----",
+    Role.DPO: "- --- -- -- -- ---- -----",
+    Role.NETWORK: "- --- -- -- -- ---- -----",
+}
+
+
+def _offers_row(role: str) -> tuple[str, ...]:
+    from maillage.offers import services as offers
+    from maillage.offers.models import (
+        Attendance,
+        BreachAlert,
+        Enrolment,
+        FamilyContract,
+        FundRequest,
+        Group,
+        Offer,
+    )
+    from tests.offers.helpers import alert_in, contract_in, funding_line, offer_in, session_on
+
+    programme = programme_with_lists()
+    offers.ensure_default_rules(programme)
+    coordinator = MembershipFactory(programme=programme, role=Role.COORDINATOR).user
+    own_org, named_org, other_org = (OrganisationFactory(programme=programme) for _ in range(3))
+    membership = MembershipFactory(programme=programme, role=role, organisation=own_org)
+    user = membership.user
+    today = timezone.localdate()
+
+    def group_of(organisation, title):
+        offer = Offer.objects.create(
+            programme=programme, title=title, kind="collective", provider=organisation
+        )
+        return Group.objects.create(
+            offer=offer,
+            name=title,
+            starts_on=today - datetime.timedelta(days=30),
+            ends_on=today + datetime.timedelta(days=30),
+        )
+
+    alert = alert_in(programme, by=coordinator)
+    pathway = alert.pathway
+    group_own = Group.objects.get(enrolments__child=pathway.child)
+    Offer.objects.filter(groups=group_own).update(provider=own_org)
+    group_named = group_of(named_org, "Judo")
+    group_named.facilitators.add(membership)
+    group_other = group_of(other_org, "Théâtre")
+    other_pathway = _pathway(programme, coordinator, other_org)
+    offers.enrol(group=group_other, by=coordinator, child=other_pathway.child)
+    session_own = session_on(group_own, today)
+    session_other = session_on(group_other, today)
+    for session, group in ((session_own, group_own), (session_other, group_other)):
+        statuses = {e.pk: "present" for e in group.enrolments.all()}
+        offers.attendance_save(session=session, statuses=statuses, by=coordinator)
+    if role == Role.REFERENT:
+        Pathway.objects.filter(pk=pathway.pk).update(referent=user)
+    elif role == Role.EPS_MEMBER:
+        CaseTeamMember.objects.create(
+            pathway=pathway, membership=membership, reason="Suivi", added_by=coordinator
+        )
+    guardian = GuardianFactory(household=pathway.child.household)
+    Consent.objects.create(pathway=pathway, guardian=guardian, given_on=today, recorded_by=coordinator)
+    contract = contract_in(programme, by=coordinator)
+    FamilyContract.objects.filter(pk=contract.pk).update(pathway=pathway)
+    line = funding_line(programme)
+    fund_request = offers.fund_request_create(
+        pathway=pathway, purpose="care", amount=10, payee="Cabinet", funding_line=line, by=coordinator
+    )
+    diagnosis = DiagnosticSection.objects.create(
+        pathway=pathway, author=coordinator, circle=Circle.TEAM, dimension=Dimension.SCHOOL, facts="x"
+    )
+    note = Note.objects.create(pathway=pathway, author=coordinator, circle=Circle.TEAM, body="x")
+    roster_own = Enrolment.objects.get(group=group_own, child=pathway.child)
+    roster_other = Enrolment.objects.get(group=group_other)
+    attendance_own = Attendance.objects.get(session=session_own)
+    attendance_other = Attendance.objects.get(session=session_other)
+
+    def sees(scope, obj) -> bool:
+        return scope.filter(pk=obj.pk).exists()
+
+    groups = perms.groups_visible_to(user)
+    cells = [
+        sees(perms.offers_visible_to(user), group_own.offer),
+        sees(groups, group_own),
+        sees(groups, group_named),
+        sees(groups, group_other),
+        sees(perms.enrolments_visible_to(user), roster_own),
+        sees(perms.enrolments_visible_to(user), roster_other),
+        sees(perms.attendances_visible_to(user), attendance_own),
+        sees(perms.attendances_visible_to(user), attendance_other),
+        perms.can_take_attendance(user, session_own),
+        perms.can_take_attendance(user, session_other),
+        sees(perms.contracts_visible_to(user), contract),
+        sees(perms.breach_alerts_visible_to(user), BreachAlert.objects.get(pk=alert.pk)),
+        sees(perms.fund_requests_visible_to(user), FundRequest.objects.get(pk=fund_request.pk)),
+        perms.can_decide_fund_request(user, fund_request),
+        sees(perms.children_visible_to(user), pathway.child),
+        sees(perms.pathways_visible_to(user), pathway),
+        sees(perms.items_readable_by(user, DiagnosticSection), diagnosis),
+        sees(perms.items_readable_by(user, Note), note),
+        sees(perms.consents_visible_to(user), pathway.consents.first()),
+    ]
+    # Nothing of another programme, whatever the role.
+    other_programme = programme_with_lists()
+    _offer, foreign = offer_in(other_programme)
+    assert not perms.groups_visible_to(user).filter(pk=foreign.pk).exists()
+    assert not perms.offers_visible_to(user).filter(pk=foreign.offer_id).exists()
+    return tuple("Y" if cell else "-" for cell in cells)
+
+
+@pytest.mark.parametrize("role", list(EXPECTED_OFFERS))
+def test_the_actions_follow_their_table_for(role):
+    got = _offers_row(role)
+    want = tuple(EXPECTED_OFFERS[role].replace(" ", ""))
+    differences = [
+        f"{column}: got {g}, table says {w}"
+        for column, g, w in zip(OFFERS_COLUMNS, got, want, strict=True)
+        if g != w
+    ]
+    assert not differences, f"{role}: " + "; ".join(differences)
+
+
+def test_flipping_the_providers_group_cell_makes_the_actions_table_fail(monkeypatch):
+    table = {r: dict(cells) for r, cells in perms.OFFERS_READ.items()}
+    table[Role.PROVIDER][perms.GROUP] = perms.A.PROGRAMME
+    monkeypatch.setattr(perms, "OFFERS_READ", table)
+    assert _offers_row(Role.PROVIDER) != tuple(EXPECTED_OFFERS[Role.PROVIDER].replace(" ", ""))

@@ -47,12 +47,14 @@ def navigation(request: HttpRequest) -> dict:
     """Template context: the current membership, the switcher's choices and the role-aware main menu."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    from maillage.www.navigation import menu_for
+    from maillage.www.navigation import menu_for, menu_sections
 
     membership = current_membership(request)
     memberships = active_memberships(request)
+    navigation = menu_for(request, membership)
     return {
         "current_membership": membership,
         "switchable_memberships": memberships if len(memberships) > 1 else [],
-        "navigation": menu_for(request, membership),
+        "navigation": navigation,
+        "navigation_sections": menu_sections(navigation),
     }

@@ -18,7 +18,7 @@ from maillage.pathways import services as journey
 from maillage.pathways.enums import Circle, ContactKind, Dimension, PathwayState
 from maillage.pathways.models import Pathway
 from maillage.programmes.enums import Role
-from tests.browser.helpers import assert_no_csp_violation, assert_no_page_error, axe_check, login
+from tests.browser.helpers import assert_no_csp_violation, assert_no_page_error, axe_check, login, menu_link
 from tests.factories import (
     TEST_PASSWORD,
     MembershipFactory,
@@ -83,8 +83,7 @@ def follow(page, locator) -> None:
 
 
 def open_menu(page, entry: str) -> None:
-    menu = page.get_by_role("navigation", name="Menu principal")
-    follow(page, menu.get_by_role("link", name=entry, exact=True))
+    follow(page, menu_link(page, entry))
 
 
 def arrive(page, heading, *, axe: bool = True) -> None:
@@ -309,7 +308,7 @@ def referent_leads_the_pathway(page, live_server, team) -> None:
     expect_message(page, "L'objectif est ajouté au plan.")
     expect(page.get_by_role("heading", name=OBJECTIVE, level=3)).to_be_visible()
 
-    follow(page, page.get_by_role("link", name="Ajouter une action"))
+    follow(page, page.get_by_role("link", name="Ajouter une action", exact=True))
     arrive(page, "Ajouter une action au plan")
     field(page, "Objectif visé").select_option(label=f"{OBJECTIVE} ({Dimension.SCHOOL.label})")
     tick(page.get_by_role("radio", name="Individuelle", exact=True))

@@ -220,3 +220,34 @@ def test_a_stale_session_choice_falls_back_to_a_membership_in_force(client, two_
     second.save(update_fields=["starts_on", "ends_on"])
 
     assert client.get(reverse("home")).context["current_membership"] == first
+
+
+def test_the_coordinators_menu_is_grouped_in_sections_and_a_lone_entry_stays_a_link(client, login_as):
+    login_as(Role.COORDINATOR)
+    response = client.get(reverse("pathways:list"))
+    sections = response.context["navigation_sections"]
+    labels = [section["label"] for section in sections]
+    # Home and programme, then sections: short enough for one line on a 1280 px screen. The
+    # coordinator's only steering entry is a plain link.
+    assert labels == [
+        "Accueil",
+        "Programme",
+        "Enfants et parcours",
+        "Actions",
+        "Partenariat",
+        "Indicateurs",
+        "Administration",
+    ]
+    follow_up = next(section for section in sections if section["label"] == "Enfants et parcours")
+    assert follow_up["current"] and [e["label"] for e in follow_up["entries"] if e["current"]] == ["Parcours"]
+    body = response.content.decode()
+    assert (
+        'class="fr-nav__btn" aria-expanded="false" aria-controls="menu-follow_up" aria-current="true"' in body
+    )
+
+    client.logout()
+    login_as(Role.PROVIDER)
+    sections = client.get(reverse("home")).context["navigation_sections"]
+    # The provider's single "Actions" entry is a plain link, not a drop-down of one.
+    groups = next(s for s in sections if s["label"] == "Mes groupes")
+    assert "entries" not in groups

@@ -26,6 +26,8 @@ from tests.factories import (
     open_pathway,
     programme_with_lists,
 )
+from tests.governance import registries as governance_registries
+from tests.www.offers.registry import sensitive_urls as offers_sensitive_urls
 from tests.www.referrals.helpers import make_referral
 
 SMALL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -200,6 +202,7 @@ def _break_glass(world: World) -> Case:
 
 
 SENSITIVE_URLS = {
+    **offers_sensitive_urls(Case),
     "home": _home,
     "people:children": _children,
     "people:child": _child,
@@ -235,6 +238,7 @@ SENSITIVE_URLS = {
     "journal:consultations_pdf": _consultations,
     "journal:pathway_consultations": _pathway_consultations,
     "journal:break_glass": _break_glass,
+    **governance_registries.sensitive_urls(Case),
 }
 
 
