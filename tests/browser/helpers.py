@@ -208,9 +208,8 @@ def force_login(page, live_server, user):
 def menu_link(page, entry: str):
     """The main menu's link ``entry``, its section (drop-down) opened first when it is in one."""
     menu = page.get_by_role("navigation", name="Menu principal")
-    link = menu.get_by_role("link", name=entry, exact=True)
+    # Links of a closed section are hidden, and roles ignore hidden elements unless asked.
+    link = menu.get_by_role("link", name=entry, exact=True, include_hidden=True)
     if not link.is_visible():
-        section = link.locator("xpath=ancestor::li[contains(@class, 'fr-nav__item')]/button")
-        if section.count():
-            section.click()
-    return link
+        link.locator("xpath=ancestor::li[contains(@class, 'fr-nav__item')]/button").click()
+    return menu.get_by_role("link", name=entry, exact=True)
