@@ -19,7 +19,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from maillage.governance.enums import BodyKind
-from maillage.governance.models import AgendaItem, Body, Meeting, MementoPage, MissionSheet
+from maillage.governance.models import (
+    AgendaItem,
+    Body,
+    Decision,
+    Meeting,
+    MeetingDocument,
+    MementoPage,
+    MissionSheet,
+)
 from maillage.offers.models import (
     Attendance,
     BreachAlert,
@@ -512,6 +520,18 @@ def plan_visible_to(user, model) -> QuerySet:
     return model.objects.filter(_relation(user, PATHWAY, prefix="pathway__"))
 
 
+def plan_texts_readable_by(user, model) -> QuerySet:
+    """Objectives and plan actions whose *text* the user may read (wording, title, provider…).
+
+    The plan itself follows the pathway (``plan_visible_to``): whoever sees the pathway sees that
+    an objective or action exists, its state and dates. Its text follows its circle, exactly like
+    a written item (``items_readable_by``): ``team`` — coordinator, référent(s), author; ``secret``
+    — plus case-team and EPS members under the secret conditions; ``partners`` — every case-team
+    and EPS member (a teacher reads « soutien en lecture », never « rendez-vous au CMP »).
+    """
+    return items_readable_by(user, model).filter(pk__in=plan_visible_to(user, model).values("pk"))
+
+
 def identity_visible(user, pathway: Pathway) -> bool:
     """Whether the user may see the child's identity on this pathway, not just its pseudonym."""
     return children_visible_to(user).filter(pk=pathway.child_id).exists()
@@ -856,6 +876,45 @@ def bodies_manageable_by(user) -> QuerySet[Body]:
 def meetings_visible_to(user) -> QuerySet[Meeting]:
     """Meetings of the bodies the user sees."""
     return Meeting.objects.filter(body__in=bodies_visible_to(user))
+
+
+def decision_texts_readable_by(user) -> QuerySet[Decision]:
+    """Decisions whose text (and "who does what") the user may read.
+
+    A committee's decision (no situation) is non-nominative: read with its meeting. On a situation,
+    the text is a written item about the child and follows its circle on that pathway, as for
+    ``items_readable_by``; whoever recorded it reads it. Others see that a decision exists.
+    """
+    q = Q(agenda_item__pathway__isnull=True) | Q(decided_by=user)
+    for circle, kind in CIRCLE_KINDS.items():
+        q |= Q(circle=circle) & _relation(user, kind, prefix="agenda_item__pathway__")
+    return Decision.objects.filter(q)
+
+
+def meeting_documents_readable_by(user) -> QuerySet[MeetingDocument]:
+    """Documents of the meetings the user sees, within their circle (design: documents follow
+    their circle, meeting documents included).
+
+    About a situation (``pathway``): the circle is read on that pathway exactly as for a note
+    (``team`` — coordinator, référent(s); ``secret`` — plus case-team and EPS members under the
+    secret conditions, in the access window; ``partners`` — every case-team and EPS member).
+    An EPS document about no situation: ``team`` — the programme's coordinators; ``secret`` — plus
+    members bound by secrecy, charter signed, not refusing it; ``partners`` — whoever sees the
+    meeting. Documents of other bodies are non-nominative: read with the meeting. The uploader
+    always reads their own.
+    """
+    q = Q(uploaded_by=user) | (Q(pathway__isnull=True) & ~Q(meeting__body__kind=BodyKind.EPS))
+    for circle, kind in CIRCLE_KINDS.items():
+        q |= Q(pathway__isnull=False, circle=circle) & _relation(user, kind, prefix="pathway__")
+    held = list(nominative_memberships(user))
+    coordinators = {m.programme_id for m in held if m.role == Role.COORDINATOR}
+    bound = {m.programme_id for m in _secret_holders(held)} | coordinators
+    q |= Q(pathway__isnull=True) & (
+        Q(circle=Circle.PARTNERS)
+        | Q(circle=Circle.SECRET, meeting__body__programme_id__in=bound)
+        | Q(circle=Circle.TEAM, meeting__body__programme_id__in=coordinators)
+    )
+    return MeetingDocument.objects.filter(meeting__in=meetings_visible_to(user)).filter(q)
 
 
 def can_manage_body(user, body: Body) -> bool:

@@ -23,6 +23,7 @@ from maillage.governance.models import (
     MementoPage,
     Notification,
 )
+from maillage.pathways.enums import Circle
 from maillage.programmes.models import CharterSignature, Membership, Programme
 
 EPS_NORD = "EPS Nord"
@@ -457,6 +458,10 @@ def _eps_decisions(body, coordinator) -> None:
     ).exclude(decisions__isnull=False)
     for index, item in enumerate(items.select_related("meeting").order_by("meeting__starts_at", "pk")):
         text, who = EPS_DECISIONS[index % len(EPS_DECISIONS)]
+        # Practical decisions for the partners (the teacher); health and family matters in the secret.
+        practical = index % len(EPS_DECISIONS) in {0, 2, 3}
+        shares = item.pathway.consents.valid().filter(shared_with__isnull=False).exists()
+        circle = (Circle.PARTNERS if practical else Circle.SECRET) if shares else Circle.TEAM
         at = item.meeting.starts_at + datetime.timedelta(hours=1)
         due = timezone.localdate(at) + datetime.timedelta(days=30)
         Decision.objects.create(
@@ -466,6 +471,7 @@ def _eps_decisions(body, coordinator) -> None:
             due_on=due if due <= today else None,
             decided_by=coordinator,
             created_at=min(at, now),
+            circle=circle,
         )
 
 

@@ -239,6 +239,19 @@ OBJECTIVES = {
     Dimension.SPORT_LEISURE: ["Pratiquer une activité sportive régulière"],
 }
 
+# Plan rows the teacher may read (practical information); the others stay within the secret partagé.
+PRACTICAL_DIMENSIONS = {Dimension.SCHOOL, Dimension.CULTURAL, Dimension.SPORT_LEISURE}
+
+
+def plan_circle(pathway, dimension: str) -> str:
+    """The circle a référent would choose for a plan row: « soutien en lecture » for the partners,
+    the CMPP or the family's situation within the secret partagé; ``team`` when the family's
+    consent shares with no partner."""
+    if not pathway.consents.valid().filter(shared_with__isnull=False).exists():
+        return Circle.TEAM
+    return Circle.PARTNERS if dimension in PRACTICAL_DIMENSIONS else Circle.SECRET
+
+
 # dimension → title, provider, kind, frequency, cost, funding line
 ACTIONS = {
     Dimension.SCHOOL: (
@@ -894,6 +907,7 @@ class Journey:
             wording=self.rng.choice(OBJECTIVES[dimension]),
             by=by,
             target_date=on + datetime.timedelta(days=self.rng.choice([120, 150, 180, 240])),
+            circle=plan_circle(pathway, dimension),
         )
         at = self._at(on, 18)
         Objective.objects.filter(pk=objective.pk).update(created_at=at, updated_at=at)
@@ -917,6 +931,7 @@ class Journey:
             frequency=frequency,
             cost=cost,
             funding_line=funding,
+            circle=plan_circle(pathway, objective.dimension),
         )
         at = self._at(on + DAY, 10)
         PlanAction.objects.filter(pk=action.pk).update(created_at=at, updated_at=at)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from maillage.core.models import BaseModel
 from maillage.core.uploads import RandomName
 from maillage.governance.enums import AttendanceStatus, BodyKind, DigestFrequency, MissionSheetStatus
+from maillage.pathways.enums import Circle
 
 
 class Body(BaseModel):
@@ -184,6 +185,9 @@ class Decision(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("saisie par")
     )
     moved_to_active = models.BooleanField(_("le parcours passe en accompagnement"), default=False)
+    # On a situation, the decision's text is a written item about the child: it carries a circle
+    # (most restrictive by default); readers outside it see that a decision exists, not its text.
+    circle = models.CharField(_("qui peut lire"), max_length=10, choices=Circle.choices, default=Circle.TEAM)
 
     class Meta:
         verbose_name = _("décision")
@@ -215,6 +219,17 @@ class MeetingDocument(BaseModel):
     file = models.FileField(_("fichier"), upload_to=RandomName("governance"))
     content_type = models.CharField(max_length=100)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A document follows its circle like every written item (most restrictive by default). About a
+    # situation of the agenda, the circle is read on that pathway (``perms.meeting_documents_readable_by``).
+    pathway = models.ForeignKey(
+        "pathways.Pathway",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("situation concernée"),
+    )
+    circle = models.CharField(_("qui peut lire"), max_length=10, choices=Circle.choices, default=Circle.TEAM)
 
     class Meta:
         verbose_name = _("document de réunion")

@@ -36,7 +36,7 @@ from maillage.governance.models import (
     PathwayVisit,
 )
 from maillage.pathways import services as journey
-from maillage.pathways.enums import Circle, PathwayState
+from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, PathwayState
 from maillage.pathways.models import Pathway
 from maillage.people.models import Child
 from maillage.programmes.models import Programme
@@ -345,13 +345,28 @@ def attendance_record(*, meeting: Meeting, statuses: dict[int, str], by) -> int:
 
 
 @transaction.atomic
-def document_add(*, meeting: Meeting, title: str, upload, by) -> MeetingDocument:
-    """Attach a checked upload (``maillage.core.uploads.validate_upload``) to a meeting."""
+def document_add(
+    *, meeting: Meeting, title: str, upload, by, circle: str = Circle.TEAM, pathway: Pathway | None = None
+) -> MeetingDocument:
+    """Attach a checked upload (``maillage.core.uploads.validate_upload``) to a meeting.
+
+    The document follows ``circle`` (``team`` by default), read on ``pathway`` when it concerns a
+    situation of the meeting's agenda (``perms.meeting_documents_readable_by``).
+    """
     from maillage.core.uploads import validate_upload
 
+    if circle not in Circle.values:
+        raise GovernanceError(_("Cercle de lecture inconnu."))
+    if pathway is not None and not meeting.agenda_items.filter(pathway=pathway).exists():
+        raise GovernanceError(_("Cette situation n'est pas à l'ordre du jour de la réunion."))
     checked = validate_upload(upload)
     document = MeetingDocument(
-        meeting=meeting, title=title, content_type=checked.content_type, uploaded_by=by
+        meeting=meeting,
+        title=title,
+        content_type=checked.content_type,
+        uploaded_by=by,
+        circle=circle,
+        pathway=pathway,
     )
     document.file.save(f"reunion-{meeting.pk}{checked.extension}", checked.file, save=False)
     document.save()
@@ -368,15 +383,6 @@ def document_add(*, meeting: Meeting, title: str, upload, by) -> MeetingDocument
 # --- decisions -----------------------------------------------------------------------------------
 
 
-def _timeline_circle(pathway: Pathway) -> str:
-    """The decision goes to the case team's circle, or partners' when the family's consent shares."""
-    try:
-        journey.check_coverage(pathway=pathway, circle=Circle.PARTNERS)
-    except journey.JourneyError:
-        return Circle.TEAM
-    return Circle.PARTNERS
-
-
 @transaction.atomic
 def decision_record(
     *,
@@ -388,13 +394,16 @@ def decision_record(
     objective: tuple[str, str] | None = None,
     action_title: str = "",
     move_to_active: bool = False,
+    circle: str = Circle.TEAM,
 ) -> Decision:
     """Record a decision on an agenda item.
 
-    On a situation: the decision is written into the pathway's history (a note in the widest circle
-    the family's consent allows, signed by who recorded it); ``objective`` (dimension, wording) and
-    ``action_title`` add to the plan; ``move_to_active`` moves the pathway from ``eps_review`` to
-    ``active`` through the journey's transition, whose rules apply (consent, an objective, a référent).
+    On a situation: the decision is written into the pathway's history (a note signed by who
+    recorded it); its text, and the ``objective`` (dimension, wording) and ``action_title`` it adds
+    to the plan, are read within ``circle``, chosen by the author (``team`` by default; a health
+    objective never beyond ``secret``, and beyond ``team`` only when the family's consent shares);
+    ``move_to_active`` moves the pathway from ``eps_review`` to ``active`` through the journey's
+    transition, whose rules apply (consent, an objective, a référent).
     On a committee's point, the decision must be non-nominative.
     """
     meeting = item.meeting
@@ -404,12 +413,21 @@ def decision_record(
     pathway = item.pathway
     if pathway is None:
         check_non_nominative(meeting.body.programme, f"{text}\n{who_does_what}")
+        circle = Circle.TEAM  # a committee's decision is non-nominative: read with the meeting
+    else:
+        health = bool(objective and objective[1].strip() and objective[0] in HEALTH_DIMENSIONS)
+        try:
+            journey.check_circle(circle=circle, author_membership=None, health=health)
+            journey.check_coverage(pathway=pathway, circle=circle)
+        except journey.JourneyError as error:
+            raise GovernanceError(error.messages) from error
     decision = Decision.objects.create(
         agenda_item=item,
         text=text,
         who_does_what=who_does_what.strip(),
         due_on=due_on,
         decided_by=by,
+        circle=circle,
     )
     if pathway is not None:
         day = timezone.localtime(meeting.starts_at).strftime("%d/%m/%Y")
@@ -423,7 +441,7 @@ def decision_record(
             lines.append(_("Pour le %(day)s") % {"day": due_on.strftime("%d/%m/%Y")})
         body = "\n".join(lines)
         try:
-            journey.note_add(pathway=pathway, body=body, by=by, circle=_timeline_circle(pathway))
+            journey.note_add(pathway=pathway, body=body, by=by, circle=circle, health_related=health)
             created_objective = None
             if objective and objective[1].strip():
                 created_objective = journey.objective_add(
@@ -432,10 +450,15 @@ def decision_record(
                     wording=objective[1].strip(),
                     by=by,
                     target_date=due_on,
+                    circle=circle,
                 )
             if action_title.strip():
                 journey.plan_action_add(
-                    pathway=pathway, title=action_title.strip(), by=by, objective=created_objective
+                    pathway=pathway,
+                    title=action_title.strip(),
+                    by=by,
+                    objective=created_objective,
+                    circle=circle,
                 )
             if move_to_active:
                 pathway.refresh_from_db()

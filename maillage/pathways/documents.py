@@ -28,6 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from maillage import permissions as perms
 from maillage.pathways.enums import Dimension
 from maillage.pathways.models import Objective, Pathway, PlanAction
+from maillage.pathways.plan_text import redact_plan
 from maillage.people.models import Guardian
 from maillage.programmes.enums import Role
 from maillage.programmes.models import Membership, Organisation, Programme
@@ -196,16 +197,22 @@ def plan_objectives(user, pathway: Pathway) -> tuple[list[dict], list[PlanAction
         .select_related("provider")
         .order_by("starts_on", "pk")
     )
+    # Each row's text only within its circle; hidden objectives are grouped apart, their
+    # dimension untold.
+    redact_plan(user, [*objectives, *actions])
     by_objective: dict[int | None, list[PlanAction]] = {}
     for action in actions:
         by_objective.setdefault(action.objective_id, []).append(action)
+    for objective in objectives:
+        objective.plan_actions = by_objective.get(objective.pk, [])
     groups = []
     for dimension in Dimension:
-        rows = [o for o in objectives if o.dimension == dimension]
-        for objective in rows:
-            objective.plan_actions = by_objective.get(objective.pk, [])
+        rows = [o for o in objectives if o.dimension == dimension and not o.text_hidden]
         if rows:
             groups.append({"dimension": dimension.label, "objectives": rows})
+    hidden = [o for o in objectives if o.text_hidden]
+    if hidden:
+        groups.append({"dimension": _("Objectifs au contenu réservé"), "objectives": hidden})
     known = {o.pk for o in objectives}
     other_actions = [a for a in actions if a.objective_id not in known]
     return groups, other_actions

@@ -264,6 +264,12 @@ class DiagnosticSection(WrittenItem):
         return self.get_dimension_display()
 
 
+def _refuse_redacted(row) -> None:
+    """A plan row whose text was replaced for a reader outside its circle is never written back."""
+    if getattr(row, "text_hidden", False):
+        raise ValueError("a redacted plan row cannot be saved")
+
+
 class Objective(BaseModel):
     """An objective of the plan, tied to a dimension of the diagnosis."""
 
@@ -274,10 +280,30 @@ class Objective(BaseModel):
     status = models.CharField(
         _("état"), max_length=20, choices=ObjectiveStatus.choices, default=ObjectiveStatus.OPEN
     )
+    # The wording is a written item: it carries a circle (most restrictive by default); readers
+    # outside it see that the objective exists (state, dates), not its text.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    circle = models.CharField(_("qui peut lire"), max_length=10, choices=Circle.choices, default=Circle.TEAM)
 
     class Meta:
         verbose_name = _("objectif")
         ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(circle="partners") & Q(dimension__in=["physical_health", "psychological"])),
+                name="objective_health_never_partners",
+            )
+        ]
+
+    @property
+    def health_related(self) -> bool:
+        return self.dimension in {"physical_health", "psychological"}
+
+    def save(self, *args, **kwargs):
+        _refuse_redacted(self)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return self.wording
@@ -320,11 +346,21 @@ class PlanAction(BaseModel):
         related_name="plan_actions",
         verbose_name=_("action du catalogue"),
     )
+    # Like an objective's wording, the action's text carries a circle (see ``Objective``).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    circle = models.CharField(_("qui peut lire"), max_length=10, choices=Circle.choices, default=Circle.TEAM)
+    health_related = models.BooleanField(_("concerne la santé"), default=False)
 
     class Meta:
         verbose_name = _("action du plan")
         ordering = ["starts_on", "pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=~(Q(circle="partners") & Q(health_related=True)),
+                name="plan_action_health_never_partners",
+            ),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True)
                 | Q(starts_on__isnull=True)
@@ -338,6 +374,10 @@ class PlanAction(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        _refuse_redacted(self)
+        super().save(*args, **kwargs)
 
 
 class Contact(WrittenItem):

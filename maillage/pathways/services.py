@@ -467,14 +467,34 @@ def diagnostic_section_save(
 
 @transaction.atomic
 def objective_add(
-    *, pathway: Pathway, dimension: str, wording: str, by, target_date: datetime.date | None = None
+    *,
+    pathway: Pathway,
+    dimension: str,
+    wording: str,
+    by,
+    target_date: datetime.date | None = None,
+    circle: str = Circle.TEAM,
+    membership=None,
 ) -> Objective:
+    """Add an objective; its wording is read within ``circle`` (health never beyond ``secret``)."""
     if pathway.state == PathwayState.CLOSED:
         raise JourneyError(_("Le parcours est clôturé."))
+    check_circle(circle=circle, author_membership=membership, health=dimension in HEALTH_DIMENSIONS)
+    check_coverage(pathway=pathway, circle=circle)
     objective = Objective.objects.create(
-        pathway=pathway, dimension=dimension, wording=wording, target_date=target_date
+        pathway=pathway,
+        dimension=dimension,
+        wording=wording,
+        target_date=target_date,
+        author=by,
+        circle=circle,
     )
-    record(verb="objective.added", actor=by, target=pathway, payload={"objective": objective.pk})
+    record(
+        verb="objective.added",
+        actor=by,
+        target=pathway,
+        payload={"objective": objective.pk, "circle": circle},
+    )
     return objective
 
 
@@ -492,12 +512,20 @@ def objective_set_status(*, objective: Objective, status: str, by) -> Objective:
 
 
 @transaction.atomic
-def plan_action_add(*, pathway: Pathway, title: str, by, **fields) -> PlanAction:
+def plan_action_add(*, pathway: Pathway, title: str, by, membership=None, **fields) -> PlanAction:
+    """Add a plan action; its text is read within ``circle`` (``team`` by default). An action
+    about health, or serving a health objective, never goes beyond ``secret``."""
     if pathway.state == PathwayState.CLOSED:
         raise JourneyError(_("Le parcours est clôturé."))
     objective = fields.get("objective")
     if objective is not None and objective.pathway_id != pathway.pk:
         raise JourneyError(_("Cet objectif n'appartient pas à ce parcours."))
+    circle = fields.setdefault("circle", Circle.TEAM)
+    if objective is not None and objective.dimension in HEALTH_DIMENSIONS:
+        fields["health_related"] = True
+    check_circle(circle=circle, author_membership=membership, health=fields.get("health_related", False))
+    check_coverage(pathway=pathway, circle=circle)
+    fields["author"] = by
     provider = fields.get("provider")
     if provider is not None and provider.programme_id != pathway.programme_id:
         raise JourneyError(_("L'intervenant doit être un partenaire du programme."))

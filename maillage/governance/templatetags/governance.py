@@ -1,7 +1,9 @@
 """Template tags of the partnership: the pathway page's "since your last visit" block, the header's bell."""
 
 from django import template
+from django.utils.translation import gettext
 
+from maillage import permissions as perms
 from maillage.governance import queries, services
 from maillage.governance.models import Decision, Notification
 
@@ -25,6 +27,17 @@ def pathway_since(context, pathway) -> dict:
         .select_related("agenda_item__meeting__body")
         .order_by("-agenda_item__meeting__starts_at", "-pk")[:10]
     )
+    readable = set(
+        perms.decision_texts_readable_by(user)
+        .filter(pk__in=[d.pk for d in decisions])
+        .values_list("pk", flat=True)
+    )
+    for decision in decisions:
+        # Outside the decision's circle: that the EPS decided, not what.
+        decision.text_hidden = decision.pk not in readable
+        if decision.text_hidden:
+            decision.text = gettext("Décision (contenu réservé)")
+            decision.who_does_what = ""
     return {
         "previous": previous,
         "changes": queries.pathway_changes(user, pathway, previous) if previous else [],

@@ -105,6 +105,18 @@ def circle_field() -> forms.ChoiceField:
     )
 
 
+def plan_circle_field() -> forms.ChoiceField:
+    """The circle of a plan row's text: offered like every circle, left empty it is ``team``."""
+    field = circle_field()
+    field.required = False
+    return field
+
+
+def _team_if_empty(cleaned: dict) -> None:
+    if not cleaned.get("circle"):
+        cleaned["circle"] = Circle.TEAM
+
+
 class FollowupForm(DsfrForm):
     """DSFR form whose error summary links each error to a field the keyboard can reach."""
 
@@ -312,6 +324,17 @@ class ObjectiveForm(FollowupForm):
         required=False,
         widget=date_input(),
     )
+    circle = plan_circle_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        _team_if_empty(cleaned)
+        if cleaned.get("dimension") in HEALTH_DIMENSIONS and cleaned.get("circle") == Circle.PARTNERS:
+            self.add_error(
+                "circle",
+                _("Une information de santé ne peut pas être partagée au-delà du secret partagé."),
+            )
+        return cleaned
 
 
 class ObjectiveStatusForm(FollowupForm):
@@ -374,6 +397,12 @@ class PlanActionForm(FollowupForm):
         max_length=150,
         required=False,
     )
+    health_related = forms.BooleanField(
+        label=_("Cette action concerne la santé de l'enfant (physique ou psychologique)"),
+        help_text=_("Une action de santé ne peut pas être lue au-delà du secret partagé."),
+        required=False,
+    )
+    circle = plan_circle_field()
 
     def __init__(self, *args, objectives, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -385,6 +414,16 @@ class PlanActionForm(FollowupForm):
         starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", _("La fin ne peut pas précéder le début."))
+        _team_if_empty(cleaned)
+        objective = cleaned.get("objective")
+        health = cleaned.get("health_related") or (
+            objective is not None and objective.dimension in HEALTH_DIMENSIONS
+        )
+        if health and cleaned.get("circle") == Circle.PARTNERS:
+            self.add_error(
+                "circle",
+                _("Une information de santé ne peut pas être partagée au-delà du secret partagé."),
+            )
         return cleaned
 
 

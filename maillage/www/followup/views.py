@@ -7,6 +7,7 @@ out of scope and a form the user may not use are the same 404. Every write goes 
 page shows something of the child, so each display is journaled with ``record_access``.
 """
 
+import copy
 import os
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from maillage.audit.access import record_access, sensitive
 from maillage.pathways import services
 from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, Dimension
 from maillage.pathways.models import DiagnosticSection, Objective, Pathway
+from maillage.pathways.plan_text import redact_plan
 from maillage.pathways.services import JourneyError
 from maillage.programmes.defaults import EXIT_REASONS, WITHDRAWAL_EXIT_CODE
 from maillage.programmes.enums import ListKind
@@ -322,12 +324,20 @@ def diagnostic_edit(request, pathway_pk: int, dimension: str):
 def objective_add(request, pathway_pk: int):
     pathway = _pathway(request, pathway_pk, perms.can_edit_pathway)
     wanted = request.GET.get("dimension")
+    circle_kwargs = _circle_kwargs(request, pathway)
     form = forms.ObjectiveForm(
-        request.POST or None, initial={"dimension": wanted if wanted in Dimension.values else ""}
+        request.POST or None,
+        initial={"dimension": wanted if wanted in Dimension.values else "", "circle": Circle.TEAM},
+        **circle_kwargs,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.objective_add(pathway=pathway, by=request.user, **form.cleaned_data)
+            services.objective_add(
+                pathway=pathway,
+                by=request.user,
+                membership=_author_membership(request.user, pathway),
+                **form.cleaned_data,
+            )
         except JourneyError as error:
             _show_error(form, error)
         else:
@@ -338,6 +348,7 @@ def objective_add(request, pathway_pk: int):
         "title": _("Ajouter un objectif"),
         "submit_label": _("Ajouter l'objectif"),
         "anchor": "plan",
+        **_circle_context(circle_kwargs["circles"]),
     }
     return _render(request, "followup/form.html", pathway, context, verb="objective.form_viewed")
 
@@ -349,6 +360,8 @@ def objective_status(request, pathway_pk: int, pk: int):
     objective = get_object_or_404(
         perms.plan_visible_to(request.user, Objective).filter(pathway=pathway), pk=pk
     )
+    shown = copy.copy(objective)
+    redact_plan(request.user, [shown])
     form = forms.ObjectiveStatusForm(request.POST or None, initial={"status": objective.status})
     if request.method == "POST" and form.is_valid():
         status = form.cleaned_data["status"]
@@ -366,7 +379,7 @@ def objective_status(request, pathway_pk: int, pk: int):
         "form": form,
         "title": _("Changer l'état de l'objectif"),
         "lead": _("Objectif : « %(wording)s » (%(dimension)s)")
-        % {"wording": objective.wording, "dimension": objective.get_dimension_display()},
+        % {"wording": shown.wording, "dimension": shown.get_dimension_display()},
         "submit_label": _("Enregistrer l'état"),
         "anchor": "plan",
     }
@@ -390,12 +403,26 @@ def action_add(request, pathway_pk: int):
         .filter(programme=pathway.programme_id, is_active=True)
         .order_by("name")
     )
-    form = forms.PlanActionForm(request.POST or None, objectives=objectives, organisations=organisations)
+    objectives = objectives.filter(pk__in=perms.plan_texts_readable_by(request.user, Objective).values("pk"))
+    circle_kwargs = _circle_kwargs(request, pathway)
+    form = forms.PlanActionForm(
+        request.POST or None,
+        objectives=objectives,
+        organisations=organisations,
+        initial={"circle": Circle.TEAM},
+        **circle_kwargs,
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         title = data.pop("title")
         try:
-            services.plan_action_add(pathway=pathway, title=title, by=request.user, **data)
+            services.plan_action_add(
+                pathway=pathway,
+                title=title,
+                by=request.user,
+                membership=_author_membership(request.user, pathway),
+                **data,
+            )
         except JourneyError as error:
             _show_error(form, error)
         else:
@@ -406,6 +433,7 @@ def action_add(request, pathway_pk: int):
         "title": _("Ajouter une action au plan"),
         "submit_label": _("Ajouter l'action"),
         "anchor": "plan",
+        **_circle_context(circle_kwargs["circles"]),
     }
     return _render(request, "followup/form.html", pathway, context, verb="plan_action.form_viewed")
 
@@ -475,7 +503,10 @@ def note_add(request, pathway_pk: int):
 @sensitive("review.form_viewed")
 def review_add(request, pathway_pk: int):
     pathway = _pathway(request, pathway_pk, perms.can_write_items)
-    objectives = perms.plan_visible_to(request.user, Objective).filter(pathway=pathway).order_by("pk")
+    # Every objective is rated; those whose text the writer may not read show as a placeholder.
+    objectives = redact_plan(
+        request.user, perms.plan_visible_to(request.user, Objective).filter(pathway=pathway).order_by("pk")
+    )
     circle_kwargs = _circle_kwargs(request, pathway)
     form = forms.ReviewForm(
         request.POST or None,

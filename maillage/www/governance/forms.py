@@ -2,7 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from maillage.governance.enums import AttendanceStatus, BodyKind, DigestFrequency
-from maillage.pathways.enums import Dimension
+from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, Dimension
+from maillage.pathways.models import Pathway
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -132,11 +133,35 @@ class DecisionForm(forms.Form):
     move_to_active = forms.BooleanField(
         label=_("Le parcours passe à l'étape « Parcours en cours »"), required=False
     )
+    circle = forms.ChoiceField(
+        label=_("Qui pourra lire la décision, l'objectif et l'action ?"),
+        help_text=_(
+            "Choisissez le cercle le plus restreint qui suffit. Jamais de santé au-delà du secret partagé."
+        ),
+        choices=Circle.choices,
+        initial=Circle.TEAM,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    def __init__(self, *args, circles=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if circles is not None:
+            self.fields["circle"].choices = [(c, Circle(c).label) for c in circles]
 
     def clean(self):
         data = super().clean()
+        data["circle"] = data.get("circle") or Circle.TEAM  # the most restrictive by default
         if data.get("objective_wording") and not data.get("objective_dimension"):
             self.add_error("objective_dimension", _("Choisissez la dimension de l'objectif."))
+        if (
+            data.get("objective_wording")
+            and data.get("objective_dimension") in HEALTH_DIMENSIONS
+            and data.get("circle") == Circle.PARTNERS
+        ):
+            self.add_error(
+                "circle", _("Une information de santé ne peut pas être partagée au-delà du secret partagé.")
+            )
         return data
 
 
@@ -166,6 +191,30 @@ class ForwardForm(forms.Form):
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Titre"), max_length=200)
     file = forms.FileField(label=_("Fichier (PDF, JPEG ou PNG, 5 Mo au plus)"))
+    pathway = forms.ModelChoiceField(
+        label=_("Situation concernée"),
+        help_text=_("Facultatif. Le cercle de lecture s'applique alors à l'équipe de cette situation."),
+        queryset=None,
+        required=False,
+        empty_label=_("Aucune : document de la réunion"),
+    )
+    circle = forms.ChoiceField(
+        label=_("Qui pourra lire ?"),
+        help_text=_("Choisissez le cercle le plus restreint qui suffit."),
+        choices=Circle.choices,
+        initial=Circle.TEAM,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    def __init__(self, *args, pathways=None, labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = labels or {}
+        self.fields["pathway"].queryset = pathways if pathways is not None else Pathway.objects.none()
+        self.fields["pathway"].label_from_instance = lambda p: labels.get(p.pk, p.case_code)
+
+    def clean_circle(self):
+        return self.cleaned_data.get("circle") or Circle.TEAM  # the most restrictive by default
 
 
 class AttendanceForm(forms.Form):

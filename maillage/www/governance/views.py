@@ -31,12 +31,12 @@ from maillage.governance.models import (
     Body,
     Decision,
     Meeting,
-    MeetingDocument,
     MementoPage,
     Notification,
     NotificationPreference,
 )
-from maillage.pathways.enums import PathwayState
+from maillage.pathways.enums import Circle, PathwayState
+from maillage.pathways.models import Pathway
 from maillage.programmes.models import Membership, Programme
 from maillage.www.context import current_membership
 from maillage.www.governance import forms
@@ -288,8 +288,19 @@ def meeting_detail(request, pk: int):
     )
     pathways = [item.pathway for item in items if item.pathway_id]
     labels = _situation_labels(request.user, pathways)
+    readable_decisions = set(
+        perms.decision_texts_readable_by(request.user)
+        .filter(agenda_item__meeting=meeting)
+        .values_list("pk", flat=True)
+    )
     for item in items:
         item.situation = labels.get(item.pathway_id)
+        for decision in item.decisions.all():
+            # Outside the decision's circle: that a decision exists, not what it says.
+            decision.text_hidden = decision.pk not in readable_decisions
+            if decision.text_hidden:
+                decision.text = _("Décision (contenu réservé)")
+                decision.who_does_what = ""
     shown = [p for p in pathways if labels[p.pk]["identity"]]
     record_access(request, meeting, verb="meeting.viewed", situations=len(pathways))
     if shown:
@@ -312,7 +323,7 @@ def meeting_detail(request, pk: int):
         "window_open": meeting.agenda_published_at is not None
         and meeting.agenda_published_at <= timezone.now() <= (meeting.access_ends_at or timezone.now()),
         "attendances": meeting.attendances.select_related("member__membership__user"),
-        "documents": meeting.documents.all(),
+        "documents": perms.meeting_documents_readable_by(request.user).filter(meeting=meeting),
         "forwardings": meeting.forwardings.select_related("to_body"),
         "item_form": forms.AgendaItemForm() if manage else None,
     }
@@ -517,7 +528,11 @@ def decision_add(request, pk: int):
         record_access(request, meeting, verb="meeting.decision_viewed", identity=False)
         form_class = forms.CommitteeDecisionForm
     initial = {"move_to_active": bool(item.pathway_id and item.pathway.state == PathwayState.EPS_REVIEW)}
-    form = form_class(request.POST or None, initial=initial)
+    form_kwargs = {}
+    if item.pathway_id:
+        initial["circle"] = Circle.TEAM
+        form_kwargs["circles"] = perms.circles_writable_by(request.user, item.pathway) or [Circle.TEAM]
+    form = form_class(request.POST or None, initial=initial, **form_kwargs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         objective = None
@@ -532,6 +547,7 @@ def decision_add(request, pk: int):
                 objective=objective,
                 action_title=data.get("action_title", ""),
                 move_to_active=data.get("move_to_active", False),
+                circle=data.get("circle", Circle.TEAM),
                 by=request.user,
             )
         except ValidationError as error:
@@ -605,7 +621,13 @@ def attendance_edit(request, pk: int):
 def document_add(request, pk: int):
     meeting = _meeting_or_404(request, pk)
     _managed_or_403(request, meeting.body)
-    form = forms.DocumentForm(request.POST or None, request.FILES or None)
+    situations = Pathway.objects.filter(agenda_items__meeting=meeting).select_related("child__school")
+    form = forms.DocumentForm(
+        request.POST or None,
+        request.FILES or None,
+        pathways=situations,
+        labels={k: v["label"] for k, v in _situation_labels(request.user, situations).items()},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.document_add(
@@ -613,6 +635,8 @@ def document_add(request, pk: int):
                 title=form.cleaned_data["title"],
                 upload=form.cleaned_data["file"],
                 by=request.user,
+                circle=form.cleaned_data["circle"],
+                pathway=form.cleaned_data["pathway"],
             )
         except ValidationError as error:
             form.add_error("file", error)
@@ -632,9 +656,7 @@ def document_add(request, pk: int):
 @not_sensitive
 @login_required
 def document_download(request, pk: int):
-    document = get_object_or_404(
-        MeetingDocument.objects.filter(meeting__in=perms.meetings_visible_to(request.user)), pk=pk
-    )
+    document = get_object_or_404(perms.meeting_documents_readable_by(request.user), pk=pk)
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,

@@ -41,6 +41,7 @@ from maillage.pathways.models import (
     Review,
     ReviewRating,
 )
+from maillage.pathways.plan_text import redact_plan
 from maillage.programmes.enums import ListKind, Role
 from maillage.programmes.models import ListItem, Organisation
 from maillage.www.context import current_membership
@@ -339,6 +340,23 @@ def detail(request, pk: int):
         .filter(pathway=pathway)
         .select_related("provider", "objective")
     )
+    # Whoever sees the pathway sees the plan's rows; each one's text only within its circle.
+    ratings = [rating for review in reviews for rating in review.ratings.all()]
+    redact_plan(
+        user,
+        [
+            *objectives,
+            *actions,
+            *(a.objective for a in actions if a.objective is not None),
+            *(r.objective for r in ratings),
+        ],
+    )
+    for row in [*objectives, *actions]:
+        row.badge = None if row.text_hidden else _badge(row.circle)
+    for rating in ratings:
+        if rating.objective.text_hidden:
+            # A bilan's comment on an objective the reader may not read would tell its content.
+            rating.comment = ""
     for objective in objectives:
         objective.plan_actions = [a for a in actions if a.objective_id == objective.pk]
         objective.status_url = item_link(
