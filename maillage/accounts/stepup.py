@@ -113,3 +113,34 @@ def recent_auth_required(view_func=None, *, seconds: int | None = None):
     if view_func is not None:
         return decorator(view_func)
     return decorator
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+#: ``serves_document`` of a view that serves a nominative document (a PDF naming a child or a family,
+#: an uploaded file): it asks for a recent authentication.
+NOMINATIVE = "nominative"
+#: ``serves_document`` of a view that serves a document without names (the memento's booklet,
+#: aggregate exports); aggregate exports still ask for step-up on their own (``recent_auth_required``).
+NON_NOMINATIVE = "non_nominative"
+
+
+def nominative_document(view_func):
+    """View decorator for EVERY view that serves a nominative document — a generated PDF that names
+    a child or a family (agreement, notices, plan, contract, consultations) or an uploaded file
+    (signed agreement, invoice, meeting document): one rule, step-up authentication
+    (``recent_auth_required``). Put it under ``@login_required``/``@sensitive``.
+
+    tests/accounts/test_document_stepup.py finds every view that serves a file and checks that it
+    is marked, then downloads each marked one with and without a recent authentication.
+    """
+    wrapped = recent_auth_required(view_func)
+    wrapped.serves_document = NOMINATIVE  # type: ignore[attr-defined]
+    return wrapped
+
+
+def non_nominative_document(view_func):
+    """Mark a view that serves a document naming nobody (it is then left out of the step-up rule
+    for nominative documents; say in the view's docstring why it names nobody)."""
+    view_func.serves_document = NON_NOMINATIVE
+    return view_func

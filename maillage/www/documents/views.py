@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from maillage import permissions as perms
+from maillage.accounts.stepup import nominative_document
 from maillage.audit.access import record_access, sensitive
 from maillage.pathways import documents
 from maillage.pathways.documents import DocumentKind
@@ -36,6 +37,7 @@ def _pathway(request, pathway_pk: int) -> Pathway:
 
 @sensitive(VERB)
 @login_required
+@nominative_document
 @require_GET
 @never_cache
 def consent_form(request, pathway_pk: int, guardian_pk: int):
@@ -54,6 +56,7 @@ def consent_form(request, pathway_pk: int, guardian_pk: int):
 
 @sensitive(VERB)
 @login_required
+@nominative_document
 @require_GET
 @never_cache
 def notice_parents(request, pathway_pk: int):
@@ -62,6 +65,7 @@ def notice_parents(request, pathway_pk: int):
 
 @sensitive(VERB)
 @login_required
+@nominative_document
 @require_GET
 @never_cache
 def notice_child(request, pathway_pk: int):
@@ -70,6 +74,7 @@ def notice_child(request, pathway_pk: int):
 
 @sensitive(VERB)
 @login_required
+@nominative_document
 @require_GET
 @never_cache
 def plan_summary(request, pathway_pk: int):

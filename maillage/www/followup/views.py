@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from maillage import permissions as perms
+from maillage.accounts.stepup import nominative_document
 from maillage.audit.access import record_access, sensitive
 from maillage.pathways import services
 from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, Dimension
@@ -229,6 +230,7 @@ PROOF_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png"
 @require_safe
 @login_required
 @sensitive("consent.proof_downloaded")
+@nominative_document
 def consent_proof(request, pathway_pk: int, pk: int):
     """The signed consent, as a download: only for whoever reads the consent and the child's identity."""
     pathway = get_object_or_404(perms.pathways_visible_to(request.user), pk=pathway_pk)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from maillage import permissions as perms
+from maillage.accounts.stepup import nominative_document, non_nominative_document
 from maillage.audit.access import not_sensitive, record_access, record_access_many, sensitive
 from maillage.core.uploads import download_name
 from maillage.governance import invitations, memento, queries, services
@@ -394,6 +395,7 @@ def meeting_invite(request, pk: int):
     return redirect(back)
 
 
+@non_nominative_document  # the meeting's date and place, no situation
 @not_sensitive
 @login_required
 def meeting_ics(request, pk: int):
@@ -655,6 +657,7 @@ def document_add(request, pk: int):
 
 @not_sensitive
 @login_required
+@nominative_document
 def document_download(request, pk: int):
     document = get_object_or_404(perms.meeting_documents_readable_by(request.user), pk=pk)
     response = FileResponse(
@@ -1009,6 +1012,7 @@ def memento_page_edit(request, pk: int | None = None):
     )
 
 
+@non_nominative_document  # the programme's memento: no child, no family
 @not_sensitive
 @login_required
 def memento_pdf(request):

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from maillage import permissions as perms
-from maillage.accounts.stepup import recent_auth_required
+from maillage.accounts.stepup import nominative_document, recent_auth_required
 from maillage.audit import queries
 from maillage.audit.access import record_access, sensitive
 from maillage.audit.models import AuditEvent
@@ -196,7 +196,7 @@ def pathway_consultations(request, pk: int):
 
 @sensitive(CONSULTATIONS_EXPORTED)
 @login_required
-@recent_auth_required
+@nominative_document
 @require_safe
 @never_cache
 def consultations_pdf(request, pk: int):

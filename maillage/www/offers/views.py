@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage import permissions as perms
-from maillage.accounts.stepup import recent_auth_required
+from maillage.accounts.stepup import nominative_document
 from maillage.audit.access import not_sensitive, record_access, record_access_many, sensitive
 from maillage.core.uploads import download_name
 from maillage.offers import queries, services
@@ -596,7 +596,7 @@ def contract_detail(request, pk: int):
 
 @login_required
 @sensitive("document.generated")
-@recent_auth_required
+@nominative_document
 def contract_pdf(request, pk: int):
     """The contract to print and sign: it names the child, so only for who sees the identity."""
     from maillage.offers.documents import contract_pdf as render_contract
@@ -825,6 +825,7 @@ def fund_request_detail(request, pk: int):
 
 @login_required
 @sensitive("fund_request.invoice_downloaded")
+@nominative_document
 def fund_invoice(request, pk: int):
     fund_request = get_object_or_404(perms.fund_requests_visible_to(request.user), pk=pk)
     if not fund_request.invoice:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage import permissions as perms
-from maillage.accounts.stepup import recent_auth_required
+from maillage.accounts.stepup import non_nominative_document, recent_auth_required
 from maillage.audit.access import not_sensitive
 from maillage.core import exports
 from maillage.programmes.enums import Role
@@ -206,6 +206,7 @@ def copil_page(request):
     )
 
 
+@non_nominative_document  # aggregates, suppressed (step-up as an export)
 @recent_auth_required
 @not_sensitive
 @login_required
@@ -238,6 +239,7 @@ def copil_pdf(request):
 # --- ANCT workbook --------------------------------------------------------------------------------
 
 
+@non_nominative_document  # aggregates, suppressed (step-up as an export)
 @recent_auth_required
 @not_sensitive
 @login_required
@@ -342,6 +344,7 @@ def structuring(request):
     )
 
 
+@non_nominative_document  # aggregates across programmes (step-up as an export)
 @recent_auth_required
 @not_sensitive
 @login_required
