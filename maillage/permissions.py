@@ -784,7 +784,9 @@ MISSION_SHEETS = "mission_sheets"
 MEMENTO = "memento"
 GOVERNANCE_KINDS = [COMMITTEES, EPS_MEETINGS, MISSION_SHEETS, MEMENTO]
 
-# BODY: the member of the body only (EPS members read the EPS they sit in).
+# BODY: the member of the body only (EPS members read the EPS they sit in; the network level reads the
+# committees it sits in or animates — e.g. the intercommunal comité of its GIP — and what is forwarded to
+# them, which is non-nominative by construction).
 BODY = "body"
 
 _EVERY_MEMBER = {COMMITTEES: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME, MEMENTO: A.PROGRAMME}
@@ -797,7 +799,7 @@ GOVERNANCE_READ: dict[str, dict[str, str]] = {
     Role.STEERING: dict(_EVERY_MEMBER),
     Role.MANAGER: dict(_EVERY_MEMBER),
     Role.DPO: {MEMENTO: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME},
-    Role.NETWORK: {},
+    Role.NETWORK: {COMMITTEES: BODY},
 }
 GOVERNANCE_WRITE: dict[str, dict[str, str]] = {
     # Create bodies, schedule meetings, minutes, decisions, attendance, forwardings, validate sheets.
@@ -832,8 +834,15 @@ def _governance_programmes(user, kind: str, table: str = "read") -> set[int]:
 
 
 def bodies_visible_to(user) -> QuerySet[Body]:
-    """Bodies: committees of the user's programmes; EPS to coordinators, référents, and their members."""
-    committees = Q(programme_id__in=_governance_programmes(user, COMMITTEES)) & ~Q(kind=BodyKind.EPS)
+    """Bodies: committees of the user's programmes; EPS to coordinators, référents, and their members.
+
+    A role whose committees cell is ``BODY`` (the network level) reads only the committees where one of
+    its memberships in force sits (the comité it animates), never an EPS.
+    """
+    sitting = active_memberships(user).filter(role__in=_governance_roles(COMMITTEES, "read", BODY))
+    committees = (
+        Q(programme_id__in=_governance_programmes(user, COMMITTEES)) | Q(members__membership__in=sitting)
+    ) & ~Q(kind=BodyKind.EPS)
     eps = Q(kind=BodyKind.EPS) & (
         Q(programme_id__in=_governance_programmes(user, EPS_MEETINGS))
         | Q(
