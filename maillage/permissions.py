@@ -646,6 +646,112 @@ def can_manage_members(user, programme: Programme) -> bool:
     return has_role(user, programme, Role.MANAGER, Role.COORDINATOR)
 
 
+# --- granting access (CONFIDENTIALITY.md, « Granting access is itself access ») ---------------------
+
+
+def role_reaches_names(role: str) -> bool:
+    """Whether a membership in ``role`` reaches nominative data, read from the policy table.
+
+    Coordinator, référent, EPS member, referrer, provider and DPO (break-glass) do; steering, manager and
+    network see aggregates only.
+    """
+    return any(access(role, kind) not in (A.NONE, A.AGGREGATE) for kind in NOMINATIVE_KINDS)
+
+
+NOMINATIVE_ROLES = frozenset(role for role in Role.values if role_reaches_names(role))
+AGGREGATE_GRANTABLE_ROLES = frozenset({Role.STEERING, Role.MANAGER})
+
+
+def has_second_factor(user) -> bool:
+    """Whether the account has a second factor (TOTP or security key); recovery codes alone do not count."""
+    from maillage.accounts.mfa import has_second_factor as _has
+
+    return bool(user is not None and user.is_authenticated and user.is_active and _has(user))
+
+
+def _is_platform_staff(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def _granting_facts(user, programme: Programme) -> tuple[set[str], bool, bool]:
+    """Roles ``user`` holds in ``programme`` today, whether they have a second factor, whether staff."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set(), False, False
+    roles = set(active_memberships(user).filter(programme=programme).values_list("role", flat=True))
+    return roles, has_second_factor(user), _is_platform_staff(user)
+
+
+def _may_grant(role: str, facts: tuple[set[str], bool, bool]) -> bool:
+    held, second_factor, staff = facts
+    if role == Role.COORDINATOR:
+        return second_factor and (staff or Role.COORDINATOR in held)
+    if role in NOMINATIVE_ROLES:
+        return second_factor and Role.COORDINATOR in held
+    if role in AGGREGATE_GRANTABLE_ROLES:
+        return bool(held & {Role.MANAGER, Role.COORDINATOR})
+    if role == Role.NETWORK:
+        return second_factor and staff
+    return False
+
+
+def _may_propose(role: str, facts: tuple[set[str], bool, bool]) -> bool:
+    return role in NOMINATIVE_ROLES and Role.MANAGER in facts[0] and not _may_grant(role, facts)
+
+
+def _may_end(role: str, facts: tuple[set[str], bool, bool]) -> bool:
+    if role in NOMINATIVE_ROLES:
+        return _may_grant(role, facts)
+    return bool(facts[0] & {Role.MANAGER, Role.COORDINATOR})
+
+
+def can_grant_role(user, programme: Programme, role: str) -> bool:
+    """Grant a membership in ``role`` (send the invitation, or confirm a manager's proposal).
+
+    * a role reaching names (référent, EPS member, referrer, provider, DPO): a coordinator of the
+      programme, from an account with a second factor;
+    * coordinator: another coordinator of the programme or the platform staff, with a second factor;
+    * an aggregate role (steering, manager): the manager or the coordinator of the programme;
+    * network: spans several programmes, granted by the platform staff only, with a second factor.
+    """
+    return _may_grant(role, _granting_facts(user, programme))
+
+
+def can_propose_role(user, programme: Programme, role: str) -> bool:
+    """Propose a membership in a role reaching names, for a coordinator to confirm: the manager of the
+    programme, for a role they may not grant themselves (what one may grant, one grants)."""
+    return _may_propose(role, _granting_facts(user, programme))
+
+
+def can_decide_proposal(user, invitation) -> bool:
+    """Confirm or decline a proposed invitation: whoever may grant its role (coordinator, second factor)."""
+    return invitation.is_proposal and can_grant_role(user, invitation.programme, invitation.role)
+
+
+def can_end_membership(user, membership: Membership) -> bool:
+    """End ``membership`` (never one's own): the same people as may grant its role.
+
+    A role reaching names: a coordinator of the programme with a second factor (a coordinator's
+    membership: another coordinator or the platform staff). An aggregate role (steering, manager,
+    network): the manager or the coordinator of the programme.
+    """
+    if user is None or not user.is_authenticated or membership.user_id == user.pk:
+        return False
+    return _may_end(membership.role, _granting_facts(user, membership.programme))
+
+
+def team_abilities(user, programme: Programme) -> dict[str, set[str]]:
+    """For the team page: the roles ``user`` may grant, propose, and end in ``programme`` (two queries).
+
+    The same rules as ``can_grant_role``, ``can_propose_role`` and ``can_end_membership``.
+    """
+    facts = _granting_facts(user, programme)
+    return {
+        "grantable": {role for role in Role.values if _may_grant(role, facts)},
+        "proposable": {role for role in Role.values if _may_propose(role, facts)},
+        "endable": {role for role in Role.values if _may_end(role, facts)},
+    }
+
+
 def can_configure_programme(user, programme: Programme) -> bool:
     """Edit the programme's profile, lists and partners: the manager and the coordinator."""
     return has_role(user, programme, Role.MANAGER, Role.COORDINATOR)
@@ -804,7 +910,9 @@ MISSION_SHEETS = "mission_sheets"
 MEMENTO = "memento"
 GOVERNANCE_KINDS = [COMMITTEES, EPS_MEETINGS, MISSION_SHEETS, MEMENTO]
 
-# BODY: the member of the body only (EPS members read the EPS they sit in).
+# BODY: the member of the body only (EPS members read the EPS they sit in; the network level reads the
+# committees it sits in or animates — e.g. the intercommunal comité of its GIP — and what is forwarded to
+# them, which is non-nominative by construction).
 BODY = "body"
 
 _EVERY_MEMBER = {COMMITTEES: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME, MEMENTO: A.PROGRAMME}
@@ -817,7 +925,7 @@ GOVERNANCE_READ: dict[str, dict[str, str]] = {
     Role.STEERING: dict(_EVERY_MEMBER),
     Role.MANAGER: dict(_EVERY_MEMBER),
     Role.DPO: {MEMENTO: A.PROGRAMME, MISSION_SHEETS: A.PROGRAMME},
-    Role.NETWORK: {},
+    Role.NETWORK: {COMMITTEES: BODY},
 }
 GOVERNANCE_WRITE: dict[str, dict[str, str]] = {
     # Create bodies, schedule meetings, minutes, decisions, attendance, forwardings, validate sheets.
@@ -852,8 +960,15 @@ def _governance_programmes(user, kind: str, table: str = "read") -> set[int]:
 
 
 def bodies_visible_to(user) -> QuerySet[Body]:
-    """Bodies: committees of the user's programmes; EPS to coordinators, référents, and their members."""
-    committees = Q(programme_id__in=_governance_programmes(user, COMMITTEES)) & ~Q(kind=BodyKind.EPS)
+    """Bodies: committees of the user's programmes; EPS to coordinators, référents, and their members.
+
+    A role whose committees cell is ``BODY`` (the network level) reads only the committees where one of
+    its memberships in force sits (the comité it animates), never an EPS.
+    """
+    sitting = active_memberships(user).filter(role__in=_governance_roles(COMMITTEES, "read", BODY))
+    committees = (
+        Q(programme_id__in=_governance_programmes(user, COMMITTEES)) | Q(members__membership__in=sitting)
+    ) & ~Q(kind=BodyKind.EPS)
     eps = Q(kind=BodyKind.EPS) & (
         Q(programme_id__in=_governance_programmes(user, EPS_MEETINGS))
         | Q(

@@ -64,8 +64,12 @@ class InvitationQuerySet(models.QuerySet):
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
 
     def pending(self):
-        """Open and not yet expired: the link still works."""
+        """Open and not yet expired: the link still works (a proposal has no link yet)."""
         return self.open().filter(expires_at__gt=timezone.now())
+
+    def proposals(self):
+        """Proposed by a manager, waiting for a coordinator to confirm (then the link is sent) or decline."""
+        return self.open().filter(token_hash__isnull=True)
 
 
 class Invitation(BaseModel):
@@ -73,6 +77,10 @@ class Invitation(BaseModel):
 
     Accepting it creates (or completes) the account and the membership; the link works once and
     expires after ``MAILLAGE_INVITATION_DAYS`` days.
+
+    A manager may only *propose* a role that reaches names: the invitation then has no token nor
+    expiry (no link exists) until a coordinator confirms it; a declined proposal is closed
+    (``revoked_at``) with the coordinator's ``decline_reason``.
     """
 
     email = models.EmailField(_("adresse électronique"))
@@ -88,8 +96,13 @@ class Invitation(BaseModel):
     job_title = models.CharField(_("fonction"), max_length=150, blank=True)
     bound_by_secrecy = models.BooleanField(_("soumis au secret professionnel"), default=False)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    expires_at = models.DateTimeField()
+    token_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("motif du refus"), blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     membership = models.ForeignKey(
@@ -107,6 +120,12 @@ class Invitation(BaseModel):
                 name="invitation_not_accepted_and_revoked",
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
+            # A proposal has neither link nor expiry; a sent invitation has both.
+            models.CheckConstraint(
+                condition=Q(token_hash__isnull=True, expires_at__isnull=True)
+                | Q(token_hash__isnull=False, expires_at__isnull=False),
+                name="invitation_link_and_expiry_together",
+            ),
             # A new invitation to the same address revokes the open one first (invitation_create).
             models.UniqueConstraint(
                 fields=["programme", "email"],
@@ -127,9 +146,23 @@ class Invitation(BaseModel):
         return secrets.token_urlsafe(32)
 
     @property
+    def is_proposal(self) -> bool:
+        """Proposed, still waiting for a coordinator's decision."""
+        return self.token_hash is None and self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_declined(self) -> bool:
+        return self.revoked_at is not None and bool(self.decline_reason)
+
+    @property
     def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
     def is_pending(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )

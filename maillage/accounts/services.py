@@ -16,7 +16,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import login, password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -26,11 +26,15 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage import permissions as perms
 from maillage.accounts.models import Invitation, User
+from maillage.accounts.signals import team_changed
 from maillage.audit import services as audit
 from maillage.programmes.enums import Role
 from maillage.programmes.models import Membership, Organisation, Programme
 
 MANAGING_ROLES = (Role.MANAGER, Role.COORDINATOR)
+
+#: Who is told of every grant or end of a role reaching names (CONFIDENTIALITY.md).
+WATCHING_ROLES = (Role.COORDINATOR, Role.DPO)
 
 
 class InvitationInvalid(Exception):
@@ -71,10 +75,11 @@ def invitation_url(token: str, request: HttpRequest | None = None) -> str:
 
 
 def _send_invitation_email(invitation: Invitation, url: str) -> None:
+    inviter = invitation.confirmed_by or invitation.invited_by
     context: dict[str, Any] = {
         "invitation": invitation,
         "programme": invitation.programme,
-        "inviter": invitation.invited_by,
+        "inviter": inviter,
         "url": url,
         "site_title": settings.MAILLAGE_INSTANCE_NAME,
         "days": settings.MAILLAGE_INVITATION_DAYS,
@@ -90,10 +95,81 @@ def _send_invitation_email(invitation: Invitation, url: str) -> None:
         text,
         settings.DEFAULT_FROM_EMAIL,
         [invitation.email],
-        reply_to=[invitation.invited_by.email],
+        reply_to=[inviter.email],
     )
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+# --- telling the programme's coordinators and DPO -------------------------------------------------------
+
+
+def team_watchers(programme: Programme, *, exclude: User | None = None) -> list[User]:
+    """The coordinators and DPO of ``programme`` (memberships in force, active accounts), but ``exclude``."""
+    memberships = (
+        Membership.objects.active()
+        .filter(programme=programme, role__in=WATCHING_ROLES, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    users = {m.user_id: m.user for m in memberships if exclude is None or m.user_id != exclude.pk}
+    return list(users.values())
+
+
+def _person(first_name: str, last_name: str, email: str) -> str:
+    name = f"{first_name} {last_name}".strip()
+    return f"{name} <{email}>" if name else email
+
+
+def _tell_watchers(*, programme: Programme, by: User, verb: str, message: str) -> list[User]:
+    """Notify the programme's coordinators and DPO of a team change: in the application at once, by
+    e-mail once the transaction commits. Messages name professionals, never a child."""
+    watchers = team_watchers(programme, exclude=by)
+    if not watchers:
+        return []
+    url = reverse("accounts:team")
+    team_changed.send(
+        sender=Membership, programme=programme, users=watchers, verb=verb, message=message, url=url
+    )
+    addresses = [user.email for user in watchers]
+
+    def send() -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + str(
+                _("Équipe de %(programme)s : accès modifiés") % {"programme": programme.name}
+            )
+            body = "\n".join(
+                [
+                    str(_("Bonjour,")),
+                    "",
+                    message,
+                    "",
+                    str(
+                        _(
+                            "Vous recevez ce message parce que vous coordonnez ce programme ou en êtes "
+                            "le ou la délégué·e à la protection des données : donner ou retirer un accès "
+                            "aux dossiers est lui-même un accès."
+                        )
+                    ),
+                    settings.MAILLAGE_BASE_URL.rstrip("/") + url,
+                    "",
+                    f"— {settings.MAILLAGE_INSTANCE_NAME}",
+                ]
+            )
+        connection = get_connection()
+        connection.send_messages(
+            [
+                EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection)
+                for address in addresses
+            ]
+        )
+
+    transaction.on_commit(send)
+    return watchers
+
+
+def _role_label(role: str) -> str:
+    return str(Role(role).label)
 
 
 def _revoke(invitation: Invitation, *, by: User, reason: str, request: HttpRequest | None = None) -> None:
@@ -107,6 +183,75 @@ def _revoke(invitation: Invitation, *, by: User, reason: str, request: HttpReque
         membership=_acting_membership(by, invitation.programme),
         payload={"reason": reason},
         request=request,
+    )
+
+
+def _check_invitation(
+    *, programme: Programme, email: str, role: str, organisation: Organisation | None
+) -> str:
+    """Validate what does not depend on who invites; return the normalised address."""
+    if role not in Role.values:
+        raise ValidationError(_("Rôle inconnu."), code="invalid_role")
+    if organisation is not None and organisation.programme_id != programme.pk:
+        raise ValidationError(_("Cette organisation n'est pas partenaire du programme."), code="organisation")
+    email = User.objects.normalize_email(email).strip().lower()
+    already = Membership.objects.active().filter(programme=programme, role=role, user__email__iexact=email)
+    if already.exists():
+        raise ValidationError(
+            _("Cette personne est déjà membre du programme avec ce rôle."), code="already_member"
+        )
+    return email
+
+
+def _replace_open(
+    *, programme: Programme, email: str, by: User, request: HttpRequest | None
+) -> list[Invitation]:
+    """Revoke the open invitation of this address (only the latest link works).
+
+    An invitation whose role ``by`` may not grant is left alone: a manager's proposal never cancels
+    a coordinator's invitation, it is refused instead.
+    """
+    previous = list(Invitation.objects.open().select_for_update().filter(programme=programme, email=email))
+    for old in previous:
+        if not old.is_proposal and not perms.can_grant_role(by, programme, old.role):
+            raise ValidationError(
+                _("Une invitation est déjà en cours pour cette adresse : la coordination peut l'annuler."),
+                code="pending",
+            )
+    for old in previous:
+        _revoke(old, by=by, reason="replaced", request=request)
+    return previous
+
+
+def _send(
+    invitation: Invitation, *, request: HttpRequest | None, start: datetime.datetime | None = None
+) -> str:
+    """Give the invitation its single-use link, valid from ``start`` (now), and send it at commit."""
+    token = Invitation.new_token()
+    invitation.token_hash = Invitation.hash_token(token)
+    start = start or timezone.now()
+    invitation.expires_at = start + datetime.timedelta(days=settings.MAILLAGE_INVITATION_DAYS)
+    url = invitation_url(token, request)
+    transaction.on_commit(lambda: _send_invitation_email(invitation, url))
+    return token
+
+
+def _tell_grant(invitation: Invitation, *, by: User) -> None:
+    if invitation.role not in perms.NOMINATIVE_ROLES:
+        return
+    _tell_watchers(
+        programme=invitation.programme,
+        by=by,
+        verb="team.granted",
+        message=str(
+            _("%(actor)s a invité %(person)s comme « %(role)s » dans %(programme)s.")
+            % {
+                "actor": by.get_full_name() or by.email,
+                "person": _person(invitation.first_name, invitation.last_name, invitation.email),
+                "role": _role_label(invitation.role),
+                "programme": invitation.programme.name,
+            }
+        ),
     )
 
 
@@ -126,28 +271,18 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Invite a person to ``programme`` with ``role``; return the invitation and its clear token.
 
+    Only who may grant the role invites (``perms.can_grant_role``: a role reaching names by a
+    coordinator with a second factor; a manager proposes it instead, see ``invitation_propose``).
     The token is returned for the caller's information only (it is in the email): it is never
     stored nor journaled. An open invitation of the same address to the same programme is revoked
-    first, so that only the latest link works.
+    first, so that only the latest link works. Granting a role that reaches names is notified to
+    the programme's coordinators and DPO.
     """
-    if not perms.can_manage_members(by, programme):
+    if not perms.can_grant_role(by, programme, role):
         raise PermissionDenied
-    if role not in Role.values:
-        raise ValidationError(_("Rôle inconnu."), code="invalid_role")
-    if organisation is not None and organisation.programme_id != programme.pk:
-        raise ValidationError(_("Cette organisation n'est pas partenaire du programme."), code="organisation")
-    email = User.objects.normalize_email(email).strip().lower()
-    already = Membership.objects.active().filter(programme=programme, role=role, user__email__iexact=email)
-    if already.exists():
-        raise ValidationError(
-            _("Cette personne est déjà membre du programme avec ce rôle."), code="already_member"
-        )
+    email = _check_invitation(programme=programme, email=email, role=role, organisation=organisation)
+    previous = _replace_open(programme=programme, email=email, by=by, request=request)
 
-    previous = list(Invitation.objects.open().select_for_update().filter(programme=programme, email=email))
-    for old in previous:
-        _revoke(old, by=by, reason="replaced", request=request)
-
-    token = Invitation.new_token()
     invitation = Invitation.objects.create(
         programme=programme,
         email=email,
@@ -158,9 +293,9 @@ def invitation_create(
         job_title=job_title.strip(),
         bound_by_secrecy=bound_by_secrecy,
         invited_by=by,
-        token_hash=Invitation.hash_token(token),
-        expires_at=timezone.now() + datetime.timedelta(days=settings.MAILLAGE_INVITATION_DAYS),
     )
+    token = _send(invitation, request=request, start=invitation.created_at)
+    invitation.save(update_fields=["token_hash", "expires_at", "updated_at"])
     audit.record(
         verb="invitation.created",
         actor=by,
@@ -176,9 +311,167 @@ def invitation_create(
         },
         request=request,
     )
-    url = invitation_url(token, request)
-    transaction.on_commit(lambda: _send_invitation_email(invitation, url))
+    _tell_grant(invitation, by=by)
     return invitation, token
+
+
+@transaction.atomic
+def invitation_propose(
+    *,
+    programme: Programme,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    organisation: Organisation | None = None,
+    job_title: str = "",
+    bound_by_secrecy: bool = False,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Invitation:
+    """A manager proposes a membership in a role reaching names; a coordinator confirms or declines it.
+
+    Nothing is sent to the person: the proposal has no link until it is confirmed. The programme's
+    coordinators and DPO are told that a proposal waits.
+    """
+    if not perms.can_propose_role(by, programme, role):
+        raise PermissionDenied
+    email = _check_invitation(programme=programme, email=email, role=role, organisation=organisation)
+    previous = _replace_open(programme=programme, email=email, by=by, request=request)
+    invitation = Invitation.objects.create(
+        programme=programme,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        organisation=organisation,
+        job_title=job_title.strip(),
+        bound_by_secrecy=bound_by_secrecy,
+        invited_by=by,
+    )
+    audit.record(
+        verb="invitation.proposed",
+        actor=by,
+        target=invitation,
+        programme=programme,
+        membership=_acting_membership(by, programme),
+        payload={
+            "role": role,
+            "organisation": organisation.pk if organisation else None,
+            "bound_by_secrecy": bound_by_secrecy,
+            "replaces": [old.pk for old in previous],
+        },
+        request=request,
+    )
+    _tell_watchers(
+        programme=programme,
+        by=by,
+        verb="team.proposed",
+        message=str(
+            _(
+                "%(actor)s propose d'inviter %(person)s comme « %(role)s » dans %(programme)s : "
+                "une coordinatrice ou un coordinateur doit confirmer ou refuser la proposition."
+            )
+            % {
+                "actor": by.get_full_name() or by.email,
+                "person": _person(invitation.first_name, invitation.last_name, invitation.email),
+                "role": _role_label(role),
+                "programme": programme.name,
+            }
+        ),
+    )
+    return invitation
+
+
+def _locked_proposal(invitation: Invitation, *, by: User) -> Invitation:
+    if not perms.can_grant_role(by, invitation.programme, invitation.role):
+        raise PermissionDenied
+    # Lock the row and read its state again: another coordinator may have just decided.
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("programme", "organisation", "invited_by")
+        .get(pk=invitation.pk)
+    )
+    if not invitation.is_proposal:
+        raise ValidationError(_("Cette proposition a déjà été traitée."), code="decided")
+    return invitation
+
+
+@transaction.atomic
+def invitation_confirm(
+    *, invitation: Invitation, by: User, request: HttpRequest | None = None
+) -> tuple[Invitation, str]:
+    """A coordinator confirms a manager's proposal: only now is the invitation sent to the person."""
+    invitation = _locked_proposal(invitation, by=by)
+    _check_invitation(
+        programme=invitation.programme,
+        email=invitation.email,
+        role=invitation.role,
+        organisation=invitation.organisation,
+    )
+    token = _send(invitation, request=request)
+    invitation.confirmed_by = by
+    invitation.confirmed_at = timezone.now()
+    invitation.save(update_fields=["token_hash", "expires_at", "confirmed_by", "confirmed_at", "updated_at"])
+    audit.record(
+        verb="invitation.confirmed",
+        actor=by,
+        target=invitation,
+        programme=invitation.programme,
+        membership=_acting_membership(by, invitation.programme),
+        payload={
+            "role": invitation.role,
+            "proposed_by": invitation.invited_by_id,
+            "expires_at": invitation.expires_at.isoformat(),
+        },
+        request=request,
+    )
+    _tell_grant(invitation, by=by)
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_decline(
+    *, invitation: Invitation, by: User, reason: str, request: HttpRequest | None = None
+) -> Invitation:
+    """A coordinator declines a manager's proposal, with a reason; nothing is ever sent to the person."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Indiquez le motif du refus."), code="reason")
+    invitation = _locked_proposal(invitation, by=by)
+    invitation.revoked_at = timezone.now()
+    invitation.decline_reason = reason
+    invitation.save(update_fields=["revoked_at", "decline_reason", "updated_at"])
+    audit.record(
+        verb="invitation.declined",
+        actor=by,
+        target=invitation,
+        programme=invitation.programme,
+        membership=_acting_membership(by, invitation.programme),
+        payload={"role": invitation.role, "proposed_by": invitation.invited_by_id, "reason": reason},
+        request=request,
+    )
+    proposer = invitation.invited_by
+    message = str(
+        _("%(actor)s a refusé la proposition d'inviter %(person)s comme « %(role)s » : %(reason)s")
+        % {
+            "actor": by.get_full_name() or by.email,
+            "person": _person(invitation.first_name, invitation.last_name, invitation.email),
+            "role": _role_label(invitation.role),
+            "reason": reason,
+        }
+    )
+    watchers = _tell_watchers(programme=invitation.programme, by=by, verb="team.declined", message=message)
+    if proposer.pk != by.pk and proposer.pk not in {w.pk for w in watchers}:
+        team_changed.send(
+            sender=Membership,
+            programme=invitation.programme,
+            users=[proposer],
+            verb="team.declined",
+            message=message,
+            url=reverse("accounts:team"),
+        )
+    return invitation
 
 
 def invitation_for_token(token: str, *, for_update: bool = False) -> Invitation:
@@ -341,11 +634,15 @@ def membership_end(*, membership: Membership, by: User, request: HttpRequest | N
     A membership that started today is closed on the day before too (it never was in force).
     Sessions: ``maillage.accounts.signals`` signs the person out everywhere when no membership
     in force is left; otherwise they lose this programme at their next request.
+
+    Who may: ``perms.can_end_membership`` (a role reaching names: a coordinator with a second factor;
+    a coordinator's membership: another coordinator or the platform staff). Ending a role that
+    reaches names is notified to the programme's coordinators and DPO.
     """
-    if not perms.can_manage_members(by, membership.programme):
-        raise PermissionDenied
     if membership.user_id == by.pk:
         raise ValidationError(_("Vous ne pouvez pas mettre fin à votre propre appartenance."), code="self")
+    if not perms.can_end_membership(by, membership):
+        raise PermissionDenied
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     today = timezone.localdate()
     if membership.ends_on is not None and membership.ends_on < today:
@@ -366,4 +663,20 @@ def membership_end(*, membership: Membership, by: User, request: HttpRequest | N
         payload={"role": membership.role, "ends_on": membership.ends_on.isoformat()},
         request=request,
     )
+    if membership.role in perms.NOMINATIVE_ROLES:
+        user = membership.user
+        _tell_watchers(
+            programme=membership.programme,
+            by=by,
+            verb="team.ended",
+            message=str(
+                _("%(actor)s a mis fin à l'accès de %(person)s (« %(role)s ») à %(programme)s.")
+                % {
+                    "actor": by.get_full_name() or by.email,
+                    "person": _person(user.first_name, user.last_name, user.email),
+                    "role": _role_label(membership.role),
+                    "programme": membership.programme.name,
+                }
+            ),
+        )
     return membership

@@ -7,7 +7,13 @@ ending them does not scan the whole session table. A replayed cookie then lands 
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 from django.utils import timezone
+
+#: Sent when access to a programme is granted, proposed, declined or ended: ``programme``, ``users`` (who
+#: to tell), ``verb``, ``message`` (names professionals only), ``url``. The partnership app turns it into
+#: in-app notifications (accounts sits below it and does not import it).
+team_changed = Signal()
 
 
 def end_all_sessions(user, *, reason: str = "") -> int:

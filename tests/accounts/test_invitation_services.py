@@ -108,10 +108,19 @@ def test_no_email_leaves_when_the_transaction_rolls_back(coordinator, django_cap
     assert mail.outbox == []
 
 
-def test_a_manager_may_invite(django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("role", [Role.STEERING, Role.MANAGER])
+def test_a_manager_may_invite_to_an_aggregate_role(role, django_capture_on_commit_callbacks):
     manager = MembershipFactory(role=Role.MANAGER)
-    invitation, _ = invite(manager, django_capture_on_commit_callbacks)
+    invitation, _ = invite(manager, django_capture_on_commit_callbacks, role=role)
     assert invitation.invited_by == manager.user
+
+
+def test_a_manager_may_not_invite_to_a_role_that_reaches_names(django_capture_on_commit_callbacks):
+    manager = MembershipFactory(role=Role.MANAGER)
+    with pytest.raises(PermissionDenied):
+        invite(manager, django_capture_on_commit_callbacks, role=Role.REFERENT)
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize(

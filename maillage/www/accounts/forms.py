@@ -39,9 +39,20 @@ class InvitationForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, organisations, **kwargs):
+    def __init__(self, *args, organisations, grantable=(), proposable=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        if proposable:
+            # A manager grants aggregate roles; a role reaching names is only proposed to the coordination.
+            self.fields["role"].choices = [
+                ("", _("Sélectionner un rôle")),
+                (_("Inviter directement"), [(v, lbl) for v, lbl in INVITABLE_ROLES if v in grantable]),
+                (
+                    _("Proposer, pour confirmation par la coordination"),
+                    [(v, lbl) for v, lbl in INVITABLE_ROLES if v in proposable],
+                ),
+                *[(v, lbl) for v, lbl in INVITABLE_ROLES if v not in grantable and v not in proposable],
+            ]
         for name in ("email", "first_name", "last_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
@@ -101,3 +112,14 @@ class ConfirmOnlyForm(forms.Form):
     """The owner of the account is already signed in: a button is enough."""
 
     password = None
+
+
+class DeclineForm(forms.Form):
+    """Why a coordinator declines a manager's proposal (told to the proposer and journaled)."""
+
+    reason = forms.CharField(
+        label=_("Motif du refus"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Il est communiqué à la personne qui a fait la proposition. Ne citez aucun enfant."),
+    )

@@ -12,4 +12,6 @@ urlpatterns = [
     path("equipe/inviter/", views.invite, name="invite"),
     path("equipe/invitations/<int:pk>/annuler/", views.invitation_revoke, name="invitation_revoke"),
     path("equipe/membres/<int:pk>/fin/", views.membership_end, name="membership_end"),
+    path("equipe/propositions/<int:pk>/confirmer/", views.proposal_confirm, name="proposal_confirm"),
+    path("equipe/propositions/<int:pk>/refuser/", views.proposal_decline, name="proposal_decline"),
 ]

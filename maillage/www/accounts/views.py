@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from maillage.programmes.models import Programme
 from maillage.www.accounts.forms import (
     ConfirmOnlyForm,
     CurrentPasswordForm,
+    DeclineForm,
     InvitationForm,
     NewAccountPasswordForm,
 )
@@ -108,7 +109,25 @@ def _organisations(request: HttpRequest, programme: Programme):
     return perms.organisations_visible_to(request.user).filter(programme=programme, is_active=True)
 
 
-def _render_team(request: HttpRequest, programme: Programme, form: InvitationForm) -> HttpResponse:
+def _team_abilities(request: HttpRequest, programme: Programme) -> dict:
+    """What the current user may do on the team page, per role (a constant number of queries)."""
+    return perms.team_abilities(request.user, programme)
+
+
+def _invitation_form(
+    request: HttpRequest, programme: Programme, abilities: dict, data=None
+) -> InvitationForm:
+    return InvitationForm(
+        data,
+        organisations=_organisations(request, programme),
+        grantable=abilities["grantable"],
+        proposable=abilities["proposable"],
+    )
+
+
+def _render_team(
+    request: HttpRequest, programme: Programme, form: InvitationForm, abilities: dict, status: int = 200
+) -> HttpResponse:
     members = (
         perms.memberships_visible_to(request.user)
         .filter(programme=programme)
@@ -116,22 +135,30 @@ def _render_team(request: HttpRequest, programme: Programme, form: InvitationFor
         .select_related("user", "organisation")
         .order_by("user__last_name", "user__first_name", "role")
     )
-    invitations = (
+    invitations = list(
         Invitation.objects.open()
         .filter(programme=programme)
         .select_related("organisation", "invited_by")
         .order_by("-created_at")
     )
+    members = list(members)
+    for member in members:
+        member.can_end = member.role in abilities["endable"] and member.user_id != request.user.pk
+    for invitation in invitations:
+        invitation.can_decide = invitation.is_proposal and invitation.role in abilities["grantable"]
     return render(
         request,
         "account/team.html",
         {
             "programme": programme,
             "members": members,
-            "invitations": invitations,
+            "proposals": [i for i in invitations if i.is_proposal],
+            "invitations": [i for i in invitations if not i.is_proposal],
             "form": form,
+            "proposes": bool(abilities["proposable"]),
             "invitation_days": settings.MAILLAGE_INVITATION_DAYS,
         },
+        status=status,
     )
 
 
@@ -140,7 +167,8 @@ def _render_team(request: HttpRequest, programme: Programme, form: InvitationFor
 @require_http_methods(["GET"])
 def team(request: HttpRequest) -> HttpResponse:
     programme = _managed_programme(request)
-    return _render_team(request, programme, InvitationForm(organisations=_organisations(request, programme)))
+    abilities = _team_abilities(request, programme)
+    return _render_team(request, programme, _invitation_form(request, programme, abilities), abilities)
 
 
 @not_sensitive
@@ -151,26 +179,53 @@ def invite(request: HttpRequest) -> HttpResponse:
     programme = _managed_programme(request)
     if request.method == "GET":
         return redirect("accounts:team")
-    form = InvitationForm(request.POST, organisations=_organisations(request, programme))
+    abilities = _team_abilities(request, programme)
+    # The form offers every role: one the user may neither grant nor propose is refused by the
+    # service, which decides again (the form is a convenience, not the policy).
+    form = _invitation_form(request, programme, abilities, data=request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        fields = {
+            "programme": programme,
+            "email": data["email"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "role": data["role"],
+            "organisation": data["organisation"],
+            "job_title": data["job_title"],
+            "bound_by_secrecy": data["bound_by_secrecy"],
+            "by": request.user,
+            "request": request,
+        }
+        propose = perms.can_propose_role(request.user, programme, data["role"])
         try:
-            invitation, _token = services.invitation_create(
-                programme=programme,
-                email=data["email"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                role=data["role"],
-                organisation=data["organisation"],
-                job_title=data["job_title"],
-                bound_by_secrecy=data["bound_by_secrecy"],
-                by=request.user,
-                request=request,
+            if propose:
+                invitation = services.invitation_propose(**fields)
+            else:
+                invitation, _token = services.invitation_create(**fields)
+        except PermissionDenied:
+            form.add_error(
+                "role",
+                _(
+                    "Votre compte ne peut pas donner ce rôle : seule la coordination du programme, "
+                    "connectée avec une double authentification, donne un accès aux dossiers nominatifs."
+                ),
             )
+            return _render_team(request, programme, form, abilities, status=403)
         except ValidationError as error:
             field = {"organisation": "organisation", "invalid_role": "role"}.get(error.code, None)
             form.add_error(field, error)
         else:
+            if propose:
+                messages.success(
+                    request,
+                    _(
+                        "Proposition enregistrée pour %(email)s. Une coordinatrice ou un coordinateur du "
+                        "programme doit la confirmer : l'invitation ne part qu'après sa confirmation."
+                    )
+                    % {"email": invitation.email},
+                )
+                return redirect("accounts:team")
             days = settings.MAILLAGE_INVITATION_DAYS
             messages.success(
                 request,
@@ -182,7 +237,67 @@ def invite(request: HttpRequest) -> HttpResponse:
                 % {"email": invitation.email, "days": days},
             )
             return redirect("accounts:team")
-    return _render_team(request, programme, form)
+    return _render_team(request, programme, form, abilities)
+
+
+def _proposal_or_404(request: HttpRequest, pk: int) -> Invitation:
+    programme = _managed_programme(request)
+    invitation = get_object_or_404(
+        Invitation.objects.proposals()
+        .filter(programme=programme)
+        .select_related("organisation", "invited_by", "programme"),
+        pk=pk,
+    )
+    if not perms.can_decide_proposal(request.user, invitation):
+        raise PermissionDenied
+    return invitation
+
+
+@not_sensitive
+@login_required
+@recent_auth_required
+@require_http_methods(["GET", "POST"])
+def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm a manager's proposal (after a confirmation page): the invitation leaves now."""
+    invitation = _proposal_or_404(request, pk)
+    if request.method == "POST":
+        try:
+            services.invitation_confirm(invitation=invitation, by=request.user, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Proposition confirmée : l'invitation est envoyée à %(email)s.")
+                % {"email": invitation.email},
+            )
+        return redirect("accounts:team")
+    return render(request, "account/proposal_confirm.html", {"invitation": invitation})
+
+
+@not_sensitive
+@login_required
+@recent_auth_required
+@require_http_methods(["GET", "POST"])
+def proposal_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decline a manager's proposal, with a reason (after a confirmation page)."""
+    invitation = _proposal_or_404(request, pk)
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_decline(
+                invitation=invitation, by=request.user, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Proposition refusée : aucune invitation n'est envoyée à %(email)s.")
+                % {"email": invitation.email},
+            )
+        return redirect("accounts:team")
+    return render(request, "account/proposal_decline.html", {"invitation": invitation, "form": form})
 
 
 @not_sensitive
@@ -271,9 +386,11 @@ def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(programme=programme)
         .active()
         .exclude(user=request.user)
-        .select_related("user", "organisation"),
+        .select_related("user", "organisation", "programme"),
         pk=pk,
     )
+    if not perms.can_end_membership(request.user, membership):
+        raise PermissionDenied
     if request.method == "POST":
         try:
             services.membership_end(membership=membership, by=request.user, request=request)

@@ -111,9 +111,12 @@ def _situation_labels(user, pathways) -> dict[int, dict]:
 @login_required
 def bodies(request):
     programme = _current_programme(request)
+    # A body above the programme (a network level's comité, possibly held by a neighbour programme) is
+    # listed to those who sit in it through the current membership.
+    sitting = Body.objects.filter(level__isnull=False, members__membership=current_membership(request))
     rows = list(
         perms.bodies_visible_to(request.user)
-        .filter(programme=programme)
+        .filter(Q(programme=programme) | Q(pk__in=sitting.values("pk")))
         .select_related("level")
         .annotate(member_count=Count("members", distinct=True))
         .order_by("kind", "name")
