@@ -9,6 +9,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+# The chain of platform-level events (sign-ins, account changes): entries attached to no programme.
+PLATFORM_CHAIN = 0
+
+
+def chain_of(programme_id: int | None) -> int:
+    """The chain an entry belongs to: its programme's, or the platform's."""
+    return programme_id or PLATFORM_CHAIN
+
+
+def seal(content: dict) -> str:
+    """HMAC-SHA-256 of ``content`` (canonical JSON) keyed outside the database."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    key = settings.MAILLAGE_AUDIT_KEY.encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 class AppendOnlyError(Exception):
@@ -26,9 +40,12 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One entry of the access and action journal: who, in which role and programme, did what, when.
 
-    Entries form a hash chain: each carries the hash of the previous one, and its own hash covers its
-    content and that link, so that an edited, deleted or reordered entry is detected by
-    ``manage.py verify_audit``. The application never updates or deletes an entry.
+    Entries form one hash chain per programme (plus one for platform-level events): each carries
+    its chain, its sequence number in it and the hash of the previous entry of its chain, and its
+    own hash (an HMAC keyed outside the database) covers its content, its place and that link, so
+    that an edited, deleted or reordered entry is detected by ``manage.py verify_audit``. The end of
+    each chain is recorded in its sealed ``ChainHead``. The application never updates or deletes an
+    entry.
     """
 
     occurred_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
@@ -49,6 +66,8 @@ class AuditEvent(models.Model):
     payload = models.JSONField(_("détails"), default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     ip_address = models.CharField(_("adresse IP"), max_length=45, blank=True)
+    chain = models.BigIntegerField(editable=False, default=PLATFORM_CHAIN)
+    sequence = models.BigIntegerField(editable=False, default=0)
     previous_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False, unique=True)
 
@@ -64,6 +83,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
             models.Index(fields=["verb", "occurred_at"], name="audit_verb_time"),
         ]
+        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="audit_chain_sequence")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.verb} {self.target_type}:{self.target_id}"
@@ -76,11 +96,12 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The journal is append-only: entries cannot be deleted.")
 
-    def canonical_content(self) -> str:
-        """The exact text the hash covers: every field that means something, and the chain link."""
+    def content(self) -> dict:
+        """What the hash covers: every field that means something, the entry's place and its link."""
         # The id is not hashed, so that entries can be sealed before insertion (in bulk); order is
-        # protected by the chain: each entry's hash covers the previous entry's hash.
-        content = {
+        # protected by the chain: each entry's hash covers its sequence number in its chain and the
+        # previous entry's hash.
+        return {
             "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(),
             "actor": self.actor_id,
             "actor_label": self.actor_label,
@@ -93,25 +114,59 @@ class AuditEvent(models.Model):
             "payload": self.payload,
             "request_id": self.request_id,
             "ip_address": self.ip_address,
+            "chain": self.chain,
+            "sequence": self.sequence,
             "previous_hash": self.previous_hash,
         }
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def canonical_content(self) -> str:
+        """The exact text the hash covers."""
+        return json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def compute_hash(self) -> str:
         # HMAC-SHA-256 keyed outside the database: rewriting the whole chain needs the key too.
-        key = settings.MAILLAGE_AUDIT_KEY.encode()
-        return hmac.new(key, self.canonical_content().encode(), hashlib.sha256).hexdigest()
+        return seal(self.content())
 
 
 class ChainHead(models.Model):
-    """One row holding the hash of the last entry: locking it serialises appends to the chain."""
+    """The sealed end of one chain: locking it serialises appends to that chain only.
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    ``count`` is the sequence number of the last entry ever appended (entries are numbered from 1),
+    ``last_hash`` its hash; ``purged`` entries were removed from the start by the retention purge,
+    the last of them hashing to ``anchor_hash``. The platform head also counts the programme chains
+    opened (``chains``), so that a whole chain removed with its head is missed. ``seal`` is an HMAC
+    of all of this with the journal's key: a head rewritten, rewound to older values or re-sealed
+    without the key fails verification.
+    """
+
+    chain = models.BigIntegerField(primary_key=True)
+    count = models.BigIntegerField(default=0)
     last_event_id = models.BigIntegerField(null=True)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    purged = models.BigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    chains = models.BigIntegerField(default=0)
+    seal = models.CharField(max_length=64, default="")
 
     class Meta:
         verbose_name = _("tête de chaîne du journal")
 
     def __str__(self) -> str:
-        return f"head → #{self.last_event_id}"
+        return f"chain {self.chain}: {self.count} → #{self.last_event_id}"
+
+    def content(self) -> dict:
+        return {
+            "chain": self.chain,
+            "count": self.count,
+            "last_event_id": self.last_event_id,
+            "last_hash": self.last_hash,
+            "purged": self.purged,
+            "anchor_hash": self.anchor_hash,
+            "chains": self.chains,
+        }
+
+    def compute_seal(self) -> str:
+        return seal({"head": self.content()})
+
+    def reseal(self) -> None:
+        self.seal = self.compute_seal()

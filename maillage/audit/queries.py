@@ -331,22 +331,22 @@ def journal_pathways(user) -> QuerySet[Pathway]:
 
 
 def children_matching(user, text: str) -> QuerySet[Child]:
-    """Children a journal search names: by case code (coordinator and DPO) or by name.
+    """Children a journal search names: by case code or by name (first name, last name, or both,
+    in any order, ignoring case and accents), only among the children of the programmes whose
+    journal the user reads (coordinator and DPO).
 
-    Names are searched only among the children whose identity the user may see
-    (``perms.children_visible_to``): the DPO finds a child by its case code only.
+    The search answers a family asking who consulted their child's file: the DPO finds the child by
+    the name the family gives. The results still name targets by case code only.
     """
     text = text.strip()
     by_code = journal_pathways(user).filter(case_code__iexact=text).values("child_id")
     query = Q(pk__in=by_code)
     terms = normalise_name(text).split()
     if terms:
-        named = perms.children_visible_to(user)
+        named = Q()
         for term in terms:
-            named = named.filter(
-                Q(last_name_normalised__contains=term) | Q(first_name_normalised__contains=term)
-            )
-        query |= Q(pk__in=named.values("pk"))
+            named &= Q(last_name_normalised__contains=term) | Q(first_name_normalised__contains=term)
+        query |= named
     return journal_children(user).filter(query)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from maillage.audit.models import GENESIS_HASH, AuditEvent, ChainHead
+from maillage.audit.models import GENESIS_HASH, PLATFORM_CHAIN, AuditEvent, ChainHead, chain_of
 
 
 def _json_safe(payload: dict[str, Any] | None) -> dict[str, Any]:
@@ -56,20 +56,61 @@ def _event(
     )
 
 
+def _locked_head(chain: int) -> ChainHead:
+    """The head of ``chain``, locked FOR UPDATE until the end of the transaction.
+
+    Only that chain's row is locked: two programmes' writes never wait for each other. A programme's
+    first entry opens its chain: the platform head is locked then (once per programme, ever) to
+    count the new chain and to serialise two first entries of the same programme.
+    """
+    head = ChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
+    platform = ChainHead.objects.select_for_update().filter(chain=PLATFORM_CHAIN).first()
+    if platform is None:
+        platform = ChainHead(chain=PLATFORM_CHAIN)
+        platform.reseal()
+        platform.save(force_insert=True)
+    if chain == PLATFORM_CHAIN:
+        return platform
+    head = ChainHead.objects.select_for_update().filter(chain=chain).first()  # opened meanwhile?
+    if head is None:
+        head = ChainHead(chain=chain)
+        head.reseal()
+        head.save(force_insert=True)
+        platform.chains += 1
+        platform.reseal()
+        platform.save(update_fields=["chains", "seal"])
+    return head
+
+
 def _append(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Seal ``events`` onto the chain and insert them: three queries, whatever their number."""
+    """Seal ``events`` onto their chains and insert them, in the caller's transaction.
+
+    One lock per chain written (its head row), taken in chain order so that two writers never
+    deadlock; a few queries per chain, whatever the number of entries.
+    """
     if not events:
         return events
+    by_chain: dict[int, list[AuditEvent]] = {}
+    for event in events:
+        event.chain = chain_of(event.programme_id)
+        by_chain.setdefault(event.chain, []).append(event)
     with transaction.atomic():
-        head, _created = ChainHead.objects.select_for_update().get_or_create(id=1)
-        previous = head.last_hash
-        for event in events:
-            event.previous_hash = previous
-            event.hash = previous = event.compute_hash()
+        heads = {chain: _locked_head(chain) for chain in sorted(by_chain)}
+        for chain, head in heads.items():
+            previous, sequence = head.last_hash, head.count
+            for event in by_chain[chain]:
+                sequence += 1
+                event.sequence = sequence
+                event.previous_hash = previous
+                event.hash = previous = event.compute_hash()
         AuditEvent.objects.bulk_create(events)
-        head.last_hash = previous
-        head.last_event_id = events[-1].pk
-        head.save(update_fields=["last_event_id", "last_hash"])
+        for chain, head in heads.items():
+            last = by_chain[chain][-1]
+            head.count, head.last_hash, head.last_event_id = last.sequence, last.hash, last.pk
+            head.reseal()
+            head.save(update_fields=["count", "last_hash", "last_event_id", "seal"])
     return events
 
 
@@ -93,62 +134,169 @@ def record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
 class Problem:
     event_id: int | None
     reason: str
+    chain: int | None = None
 
     def __str__(self) -> str:
-        where = f"entry #{self.event_id}" if self.event_id is not None else "the chain head"
+        if self.event_id is not None:
+            where = f"entry #{self.event_id}"
+        elif self.chain is not None:
+            where = f"the head of {chain_label(self.chain)}"
+        else:
+            where = "the chain heads"
         return f"{where}: {self.reason}"
 
 
-def iter_chain(batch_size: int = 2000) -> Iterator[AuditEvent]:
+def chain_label(chain: int) -> str:
+    return "the platform chain" if chain == PLATFORM_CHAIN else f"the chain of programme {chain}"
+
+
+def iter_chain(batch_size: int = 5000) -> Iterator[tuple]:
+    """Every entry as a tuple of the hashed fields, in id order, in batches (no model instances)."""
     last_id = 0
+    fields = ["pk", *HASHED_FIELDS, "hash"]
     while True:
-        batch = list(models.QuerySet(model=AuditEvent).filter(pk__gt=last_id).order_by("pk")[:batch_size])
+        batch = list(
+            models.QuerySet(model=AuditEvent)
+            .filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list(*fields)[:batch_size]
+        )
         if not batch:
             return
         yield from batch
-        last_id = batch[-1].pk
+        last_id = batch[-1][0]
 
 
-# Verb of the summary entry left by ``maillage.audit.purge``: its payload's ``last_hash`` (the hash of
-# the last purged entry) is the link the first remaining entry must carry.
+# The columns an entry's hash covers, in the order ``iter_chain`` yields them after the id.
+HASHED_FIELDS = [
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "membership_id",
+    "role",
+    "programme_id",
+    "verb",
+    "target_type",
+    "target_id",
+    "payload",
+    "request_id",
+    "ip_address",
+    "chain",
+    "sequence",
+    "previous_hash",
+]
+
+# Verb of the summary entry that ``maillage.audit.purge`` appends to each chain it shortened.
 PURGE_VERB = "journal.purged"
 
 
-def purge_anchor() -> str | None:
-    """The hash the oldest remaining entry links to after the latest purge (None: never purged)."""
-    summary = models.QuerySet(model=AuditEvent).filter(verb=PURGE_VERB).order_by("-pk").first()
-    return summary.payload.get("last_hash") if summary is not None else None
+@dataclass
+class ChainReport:
+    """What verification found on one chain."""
+
+    chain: int
+    entries: int = 0
+    purged: int = 0
+    problem: Problem | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+@dataclass
+class _Walk:
+    expected_sequence: int
+    previous_hash: str
+    last_id: int | None = None
+    report: ChainReport | None = None
+
+
+def verify_journal() -> tuple[list[ChainReport], list[Problem]]:
+    """Check every chain and every head; return one report per chain and every problem found.
+
+    One pass over the entries in id order (ids grow with the sequence within a chain), keeping the
+    state of each chain: each entry must carry the next sequence number of its chain, link to the
+    hash of the previous entry of its chain (or, after a purge, to the anchor its head records) and
+    hash to its stored hash under the key. Then each chain must end where its sealed head says
+    (sequence number and hash of the last entry), each head's seal must hold, the platform head must
+    exist and count the programme chains. The first problem of each chain is reported.
+    """
+    heads = {head.chain: head for head in ChainHead.objects.all()}
+    problems: list[Problem] = []
+    walks: dict[int, _Walk] = {}
+    for chain, head in heads.items():
+        report = ChainReport(chain=chain, purged=head.purged)
+        walks[chain] = _Walk(
+            head.purged + 1, head.anchor_hash if head.purged else GENESIS_HASH, report=report
+        )
+    orphans: dict[int, ChainReport] = {}
+    probe = AuditEvent()
+    for row in iter_chain():
+        pk, values, stored_hash = row[0], row[1:-1], row[-1]
+        chain, sequence, previous_hash = values[-3], values[-2], values[-1]
+        walk = walks.get(chain)
+        if walk is None:
+            report = orphans.setdefault(chain, ChainReport(chain=chain))
+            report.entries += 1
+            if report.problem is None:
+                report.problem = Problem(pk, "its chain has no head: the head was deleted", chain)
+            continue
+        report = walk.report
+        report.entries += 1
+        if report.problem is not None:
+            continue
+        for name, value in zip(HASHED_FIELDS, values, strict=True):
+            setattr(probe, name, value)
+        after = f" (#{walk.last_id})" if walk.last_id else ""
+        if chain != chain_of(probe.programme_id):
+            report.problem = Problem(pk, "it was moved to another chain", chain)
+        elif sequence != walk.expected_sequence or previous_hash != walk.previous_hash:
+            report.problem = Problem(
+                pk,
+                f"its link does not match the entry before it{after}: "
+                "an entry was deleted, inserted or moved",
+                chain,
+            )
+        elif probe.compute_hash() != stored_hash:
+            report.problem = Problem(pk, "its content does not match its hash: it was edited", chain)
+        walk.expected_sequence, walk.previous_hash, walk.last_id = sequence + 1, stored_hash, pk
+    for chain, walk in walks.items():
+        head, report = heads[chain], walk.report
+        if report.problem is None and head.compute_seal() != head.seal:
+            reason = "its seal does not match its content: it was rewritten without the key"
+            report.problem = Problem(None, reason, chain)
+        if report.problem is None and (
+            walk.expected_sequence - 1 != head.count or walk.previous_hash != head.last_hash
+        ):
+            report.problem = Problem(
+                None,
+                f"the chain ends at entry {walk.expected_sequence - 1}, its head records {head.count}"
+                + (f" (the last #{head.last_event_id})" if head.last_event_id else "")
+                + ": entries were removed from the end, or the head was rewound",
+                chain,
+            )
+    reports = sorted([w.report for w in walks.values()] + list(orphans.values()), key=lambda r: r.chain)
+    problems = [r.problem for r in reports if r.problem is not None]
+    platform = heads.get(PLATFORM_CHAIN)
+    if platform is None:
+        problems.insert(
+            0,
+            Problem(None, "the platform chain head is missing: the journal was emptied or its heads deleted"),
+        )
+    elif len(heads) - 1 != platform.chains:
+        problems.insert(
+            0,
+            Problem(
+                None,
+                f"{len(heads) - 1} programme chains found, the platform head counts {platform.chains}: "
+                "a chain was removed with its head, or the platform head was rewound",
+            ),
+        )
+    return reports, problems
 
 
 def verify_chain() -> Problem | None:
-    """Walk the chain from the start; return the first problem found, or None when it is intact.
-
-    After a retention purge the chain starts at the oldest remaining entry, whose link must be the
-    hash recorded in the latest ``journal.purged`` summary (itself an entry of the chain, so its
-    record cannot be edited unnoticed): removing more entries by hand is still detected.
-    """
-    previous_hash = purge_anchor() or GENESIS_HASH
-    previous_id = None
-    last = None
-    for event in iter_chain():
-        if event.previous_hash != previous_hash:
-            return Problem(
-                event.pk,
-                "its link does not match the entry before it"
-                + (f" (#{previous_id})" if previous_id else "")
-                + ": an entry was deleted, inserted or moved",
-            )
-        if event.compute_hash() != event.hash:
-            return Problem(event.pk, "its content does not match its hash: it was edited")
-        previous_hash = event.hash
-        previous_id = event.pk
-        last = event
-    head = ChainHead.objects.filter(id=1).first()
-    if head is not None and head.last_hash != (last.hash if last else GENESIS_HASH):
-        return Problem(
-            None,
-            "the last entry is not the one the chain head recorded"
-            + (f" (#{head.last_event_id})" if head.last_event_id else "")
-            + ": entries were removed from the end",
-        )
-    return None
+    """The first problem ``verify_journal`` finds, or None when every chain and head is intact."""
+    _reports, problems = verify_journal()
+    return problems[0] if problems else None

@@ -1,4 +1,5 @@
-"""verify_audit on a 10,000-entry chain: 100 random edits, deletions and reorderings, each detected."""
+"""verify_audit on a 10,000-entry chain: 100 random edits, deletions, reorderings and truncations of
+its end (the last 1 to 50 entries), each detected."""
 
 import random
 
@@ -56,6 +57,9 @@ TAMPERINGS = {
     ),
     "delete": lambda ids, rng: _sql("DELETE FROM audit_auditevent WHERE id = %s", [rng.choice(ids)]),
     "reorder": lambda ids, rng: _swap(*rng.sample(ids, 2)),
+    "truncate": lambda ids, rng: _sql(
+        "DELETE FROM audit_auditevent WHERE id >= %s", [ids[-rng.randint(1, 50)]]
+    ),
 }
 
 

@@ -30,7 +30,9 @@ def test_record_links_each_entry_to_the_previous_one():
     first, second = _chain(2)
     assert first.previous_hash == "0" * 64
     assert second.previous_hash == first.hash
-    assert ChainHead.objects.get().last_hash == second.hash
+    assert (first.chain, first.sequence, second.sequence) == (first.programme_id, 1, 2)
+    head = ChainHead.objects.get(chain=first.programme_id)
+    assert (head.count, head.last_hash, head.last_event_id) == (2, second.hash, second.pk)
 
 
 def test_record_takes_programme_and_role_from_the_membership_and_target():
@@ -135,7 +137,7 @@ def test_a_whole_chain_rewritten_without_the_key_is_detected():
             [previous, forged, event.pk],
         )
         previous = forged
-    _raw("UPDATE audit_chainhead SET last_hash = %s", [previous])
+    _raw("UPDATE audit_chainhead SET last_hash = %s WHERE chain = %s", [previous, events[0].chain])
     problem = verify_chain()
     assert problem is not None
     assert problem.event_id == events[2].pk

@@ -1,6 +1,7 @@
 """Retention of the journal: the oldest entries go, one summary keeps the chain verifiable."""
 
 import datetime
+import hashlib
 import json
 import zoneinfo
 
@@ -10,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from maillage.audit.models import AppendOnlyError, AuditEvent
+from maillage.audit.models import PLATFORM_CHAIN, AppendOnlyError, AuditEvent, ChainHead
 from maillage.audit.purge import months_before, purge_journal
-from maillage.audit.services import record, verify_chain
+from maillage.audit.services import record, verify_chain, verify_journal
 from tests.factories import MembershipFactory, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,12 @@ def test_one_summary_records_what_was_purged_and_the_hash_of_the_last_entry(prog
     assert (summary.payload["first_id"], summary.payload["last_id"]) == (first.pk, last.pk)
     assert summary.payload["first_at"] == first.occurred_at.astimezone(datetime.UTC).isoformat()
     assert summary.payload["last_at"] == last.occurred_at.astimezone(datetime.UTC).isoformat()
-    assert summary.payload["last_hash"] == last.hash == kept.previous_hash
+    cut = summary.payload["chains"][str(programme.pk)]
+    assert cut["last_hash"] == last.hash == kept.previous_hash
+    assert (cut["count"], cut["purged_through"]) == (2, last.sequence)
+    head = ChainHead.objects.get(chain=programme.pk)
+    assert (head.purged, head.anchor_hash, head.count) == (2, last.hash, 3)
+    assert summary.chain == PLATFORM_CHAIN
     assert list(AuditEvent.objects.values_list("pk", flat=True)) == [kept.pk, summary.pk]
 
 
@@ -130,10 +136,12 @@ def test_rewriting_the_anchor_of_the_summary_is_detected(programme):
     first_remaining = AuditEvent.objects.order_by("pk").first()
     summary = AuditEvent.objects.get(verb="journal.purged")
     _raw("DELETE FROM audit_auditevent WHERE id = %s", [first_remaining.pk])
-    payload = {**summary.payload, "last_hash": first_remaining.hash}
+    cuts = {**summary.payload["chains"], str(programme.pk): {"last_hash": first_remaining.hash}}
+    payload = {**summary.payload, "chains": cuts}
     _raw("UPDATE audit_auditevent SET payload = %s WHERE id = %s", [json.dumps(payload), summary.pk])
-    problem = verify_chain()
-    assert problem is not None and problem.event_id == summary.pk and "edited" in problem.reason
+    problems = verify_journal()[1]
+    assert any(p.event_id == summary.pk and "edited" in p.reason for p in problems)
+    assert any(p.chain == programme.pk for p in problems)  # the head's anchor is not the new start
 
 
 def test_a_second_purge_with_nothing_due_changes_nothing(programme):
@@ -168,17 +176,71 @@ def test_each_programme_keeps_its_journal_for_its_own_period():
     assert not AuditEvent.objects.filter(pk=entry.pk).exists()
 
 
-def test_an_entry_kept_longer_holds_back_the_due_entries_behind_it():
+def test_each_programme_is_purged_on_its_own_chain_a_longer_period_holds_back_nothing_of_another():
     long_kept = ProgrammeFactory(log_retention_months=36)
     usual = ProgrammeFactory(log_retention_months=12)
-    entry_at(WRITTEN, long_kept)
-    behind = entry_at(WRITTEN + DAY, usual)
+    kept = entry_at(WRITTEN, long_kept)
+    due = entry_at(WRITTEN + DAY, usual)
 
     result = purge_at(WRITTEN + datetime.timedelta(days=400))
 
+    assert result.count == 1 and result.held_back == 0
+    assert AuditEvent.objects.filter(pk=kept.pk).exists()
+    assert not AuditEvent.objects.filter(pk=due.pk).exists()
+    assert verify_chain() is None
+
+
+def test_a_due_entry_behind_a_kept_one_of_the_same_chain_is_held_back(programme):
+    entry_at(WRITTEN + 30 * DAY, programme)
+    behind = entry_at(WRITTEN, programme)  # written later, dated earlier (a clock set back)
+    result = purge_at(WRITTEN + datetime.timedelta(days=370))
     assert result.count == 0 and result.held_back == 1
     assert AuditEvent.objects.filter(pk=behind.pk).exists()
     assert verify_chain() is None
+
+
+def test_the_platform_and_programme_chains_are_purged_together_with_one_summary(programme):
+    entry_at(WRITTEN, programme)
+    entry_at(WRITTEN, None, verb="account.logged_in")
+    other = ProgrammeFactory()
+    entry_at(WRITTEN, other)
+    result = purge_at(WRITTEN + datetime.timedelta(days=400))
+    assert result.count == 3
+    assert set(result.summary.payload["chains"]) == {str(PLATFORM_CHAIN), str(programme.pk), str(other.pk)}
+    assert AuditEvent.objects.filter(verb="journal.purged").count() == 1
+    entry_at(WRITTEN + datetime.timedelta(days=401), programme)
+    assert verify_chain() is None
+
+
+def test_a_purged_chains_anchor_rewritten_without_the_key_is_detected(programme):
+    for day in range(4):
+        entry_at(WRITTEN + day * DAY, programme)
+    entry_at(WRITTEN + 100 * DAY, programme)
+    purge_at(WRITTEN + datetime.timedelta(days=367))
+    # An attacker deletes the oldest remaining entry and moves the anchor to it (no key: SHA-256).
+    first_remaining = AuditEvent.objects.filter(chain=programme.pk).order_by("sequence").first()
+    _raw("DELETE FROM audit_auditevent WHERE id = %s", [first_remaining.pk])
+    head = ChainHead.objects.get(chain=programme.pk)
+    head.purged, head.anchor_hash = first_remaining.sequence, first_remaining.hash
+    text = json.dumps({"head": head.content()}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    _raw(
+        "UPDATE audit_chainhead SET purged = %s, anchor_hash = %s, seal = %s WHERE chain = %s",
+        [head.purged, head.anchor_hash, hashlib.sha256(text.encode()).hexdigest(), programme.pk],
+    )
+    problem = verify_chain()
+    assert problem is not None and problem.chain == programme.pk and "seal" in problem.reason
+
+
+def test_the_last_entries_removed_after_a_purge_are_detected(programme):
+    for day in range(6):
+        entry_at(WRITTEN + day * DAY, programme)
+    entry_at(WRITTEN + 100 * DAY, programme)
+    entry_at(WRITTEN + 101 * DAY, programme)
+    purge_at(WRITTEN + datetime.timedelta(days=370))
+    last = AuditEvent.objects.filter(chain=programme.pk).order_by("-sequence").first()
+    _raw("DELETE FROM audit_auditevent WHERE id = %s", [last.pk])
+    problem = verify_chain()
+    assert problem is not None and problem.chain == programme.pk and problem.event_id is None
 
 
 def test_entries_of_no_programme_follow_the_instance_setting(settings):

@@ -33,12 +33,9 @@ class JournalSearchForm(DsfrForm):
     date_to = forms.DateField(label=_("Au"), required=False, widget=DateInput())
     verb = forms.ChoiceField(label=_("Action"), required=False)
 
-    def __init__(self, *args, names: bool = True, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["verb"].choices = [("", _("Toutes les actions"))] + verb_choices()
-        if not names:
-            # The DPO reaches no child by name: the case code only.
-            self.fields["child"].help_text = _("Code de situation (par exemple DEMO-2026-0142).")
 
     def clean(self):
         data = super().clean()

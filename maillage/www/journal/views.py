@@ -29,7 +29,6 @@ from maillage.pathways.documents import lead_body, render_pdf
 from maillage.pathways.models import Pathway
 from maillage.pathways.services import JourneyError
 from maillage.people.models import Child
-from maillage.programmes.enums import Role
 from maillage.programmes.models import Membership
 from maillage.www.context import current_membership
 from maillage.www.journal.forms import BreakGlassForm, BreakGlassSearchForm, JournalSearchForm
@@ -69,8 +68,7 @@ def _acting(request, memberships: list[Membership]) -> Membership:
 def search(request):
     user = request.user
     memberships = _journal_memberships(request)
-    names = any(m.role == Role.COORDINATOR for m in memberships)
-    form = JournalSearchForm(request.GET or None, names=names)
+    form = JournalSearchForm(request.GET or None)
     filters: dict = {}
     children = None
     matched: list[Child] = []

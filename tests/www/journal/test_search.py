@@ -10,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from maillage import permissions as perms
+from maillage.audit import queries
 from maillage.audit.models import AuditEvent
 from maillage.audit.services import record
 from maillage.pathways import services
 from maillage.pathways.enums import Circle
 from maillage.programmes.enums import Role
-from tests.factories import MembershipFactory
+from tests.factories import ChildFactory, MembershipFactory, open_pathway
 from tests.www.journal.conftest import CHILD_LAST_NAME, client_for, text_of
 
 pytestmark = pytest.mark.django_db
@@ -122,18 +123,57 @@ def test_the_coordinator_finds_a_childs_entries_by_name(world):
     assert "1 enfant correspond à cette recherche." in text_of(response)
 
 
-def test_the_dpo_finds_a_child_by_case_code_only(world):
+@pytest.mark.parametrize("who", ["dpo", "coordinator"])
+@pytest.mark.parametrize(
+    "text",
+    ["Sentinelle-Journal", "sentinelle journal", "PHILOMENE", "philomène", "Philomene SENTINELLE-journal"]
+    + ["journal philomène", "  sentinelle  "],
+)
+def test_the_dpo_and_the_coordinator_find_a_child_by_name_whatever_the_case_and_accents(world, who, text):
     _view_pathway(world.coordinator.user, world.pathway)
-    dpo = client_for(world.dpo.user)
+    _view_pathway(world.coordinator.user, world.other_pathway)
 
-    by_name = dpo.get(SEARCH, {"child": CHILD_LAST_NAME})
-    by_code = dpo.get(SEARCH, {"child": world.pathway.case_code.lower()})
+    response = client_for(getattr(world, who).user).get(SEARCH, {"child": text})
 
-    assert _rows(by_name) == []
-    assert "Aucune entrée ne correspond" in text_of(by_name)
+    pathways = {row.event.target_id for row in _rows(response) if row.event.target_type == "pathways.pathway"}
+    assert pathways == {str(world.pathway.pk)}
+    assert "1 enfant correspond à cette recherche." in text_of(response)
+    assert CHILD_LAST_NAME not in text_of(response).replace(f'value="{text}"', "")
+
+
+@pytest.mark.parametrize("who", ["dpo", "coordinator"])
+def test_a_child_of_the_same_name_in_another_programme_is_never_matched(world, who):
+    namesake = ChildFactory(programme=world.elsewhere, first_name="Philomène", last_name=CHILD_LAST_NAME)
+    foreign = open_pathway(programme=world.elsewhere, by=world.foreign_coordinator.user, child=namesake)
+    _view_pathway(world.foreign_coordinator.user, foreign)
+    _view_pathway(world.coordinator.user, world.pathway)
+
+    for text in ("Philomène Sentinelle-Journal", "sentinelle", foreign.case_code):
+        response = client_for(getattr(world, who).user).get(SEARCH, {"child": text})
+        targets = {(row.event.target_type, row.event.target_id) for row in _rows(response)}
+        assert ("pathways.pathway", str(foreign.pk)) not in targets
+        assert ("people.child", str(namesake.pk)) not in targets
+        assert namesake.pk not in [
+            child.pk for child in queries.children_matching(getattr(world, who).user, text)
+        ]
+    # The foreign programme's own coordinator finds their child, and not ours.
+    found = queries.children_matching(world.foreign_coordinator.user, "philomene sentinelle")
+    assert list(found.values_list("pk", flat=True)) == [namesake.pk]
+
+
+def test_the_dpo_finds_a_child_by_case_code(world):
+    _view_pathway(world.coordinator.user, world.pathway)
+    by_code = client_for(world.dpo.user).get(SEARCH, {"child": world.pathway.case_code.lower()})
     assert {row.event.target_id for row in _rows(by_code) if row.event.target_type == "pathways.pathway"} == {
         str(world.pathway.pk)
     }
+
+
+def test_a_name_that_matches_no_child_finds_nothing(world):
+    _view_pathway(world.coordinator.user, world.pathway)
+    response = client_for(world.dpo.user).get(SEARCH, {"child": "Sentinelle Inconnue"})
+    assert _rows(response) == []
+    assert "Aucune entrée ne correspond" in text_of(response)
 
 
 def test_a_case_code_of_another_programme_finds_nothing(world):
