@@ -7,7 +7,6 @@ history, plan, step) go through ``maillage.pathways.services`` only, with their 
 """
 
 import datetime
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.audit.services import record
-from maillage.core.text import normalise_name
+from maillage.core.nominative import Finding, Person, find
 from maillage.governance.enums import BodyKind, MissionSheetStatus
 from maillage.governance.models import (
     AgendaItem,
@@ -38,7 +37,7 @@ from maillage.governance.models import (
 from maillage.pathways import services as journey
 from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, PathwayState
 from maillage.pathways.models import Pathway
-from maillage.people.models import Child
+from maillage.people.models import Child, Guardian
 from maillage.programmes.models import Programme
 
 
@@ -49,42 +48,51 @@ class GovernanceError(ValidationError):
 # --- the non-nominative guard ------------------------------------------------------------------------
 
 
-def nominative_problems(programme: Programme, text: str) -> list[str]:
-    """What makes ``text`` nominative: a child's first and last name, or a case code, of the programme.
+def nominative_findings(programme: Programme, text: str) -> list[Finding]:
+    """The names (children's, guardians') and case codes of the programme found in ``text``.
 
-    Names are compared normalised (case, accents, hyphens): « LÉA martin-dupont » is found as
-    « Léa Martin-Dupont ». Case codes are matched whole (``DEMO-2026-0142``), existing or not.
+    Two queries: the programme's children, the guardians of their households. The detector
+    (``maillage.core.nominative``) normalises Unicode, invisible characters, hyphens, spaces, case and
+    accents, and catches initials (« Nicolas S. », « N. Dupont ») and case codes in any spelling.
     """
-    if not text:
+    if not text or not text.strip():
         return []
+    people = [
+        Person(first, last, "child")
+        for first, last in Child.objects.filter(programme=programme).values_list("first_name", "last_name")
+    ]
+    people += [
+        Person(first, last, "guardian")
+        for first, last in Guardian.objects.filter(household__children__programme=programme)
+        .values_list("first_name", "last_name")
+        .distinct()
+    ]
+    return find(text, people=people, prefixes=[programme.case_code_prefix])
+
+
+def nominative_problems(programme: Programme, text: str) -> list[str]:
+    """What makes ``text`` nominative, one French message per finding (quoting it as written)."""
     problems = []
-    words = f" {normalise_name(text)} "
-    found = []
-    for first, last, first_n, last_n in Child.objects.filter(programme=programme).values_list(
-        "first_name", "last_name", "first_name_normalised", "last_name_normalised"
-    ):
-        if not first_n or not last_n:
-            continue
-        if f" {first_n} {last_n} " in words or f" {last_n} {first_n} " in words:
-            found.append(f"{first} {last}")
-    for name in sorted(set(found)):
-        problems.append(
-            _(
-                "Le texte contient le nom d'un enfant (« %(name)s ») : un compte rendu ou une synthèse "
-                "d'instance reste non nominatif, retirez-le."
+    for finding in nominative_findings(programme, text):
+        if finding.kind == "case_code":
+            message = _(
+                "Le texte contient un code de situation (« %(code)s ») : un texte lu hors de l'équipe "
+                "qui suit l'enfant (compte rendu, synthèse, document, fiche) reste non nominatif, même "
+                "sous forme pseudonymisée."
             )
-            % {"name": name}
-        )
-    prefix = re.escape(programme.case_code_prefix)
-    codes = sorted(set(re.findall(rf"\b{prefix}-\d{{4}}-\d{{3,5}}\b", text, flags=re.IGNORECASE)))
-    for code in codes:
-        problems.append(
-            _(
-                "Le texte contient un code de situation (« %(code)s ») : un compte rendu ou une synthèse "
-                "d'instance reste non nominatif, même sous forme pseudonymisée."
+            problems.append(message % {"code": finding.found})
+        elif finding.kind == "guardian":
+            message = _(
+                "Le texte contient le nom d'un parent d'un enfant du programme (« %(name)s ») : un texte "
+                "lu hors de l'équipe qui suit l'enfant reste non nominatif, retirez-le."
             )
-            % {"code": code}
-        )
+            problems.append(message % {"name": finding.found})
+        else:
+            message = _(
+                "Le texte contient le nom d'un enfant (« %(name)s ») : un texte lu hors de l'équipe qui "
+                "suit l'enfant (compte rendu, synthèse, document, fiche) reste non nominatif, retirez-le."
+            )
+            problems.append(message % {"name": finding.found})
     return problems
 
 
@@ -359,6 +367,7 @@ def document_add(
         raise GovernanceError(_("Cercle de lecture inconnu."))
     if pathway is not None and not meeting.agenda_items.filter(pathway=pathway).exists():
         raise GovernanceError(_("Cette situation n'est pas à l'ordre du jour de la réunion."))
+    check_non_nominative(meeting.body.programme, title)
     checked = validate_upload(upload)
     document = MeetingDocument(
         meeting=meeting,
@@ -588,6 +597,7 @@ def pathway_visit(*, user, pathway: Pathway) -> datetime.datetime | None:
 def mission_sheet_create(*, programme: Programme, title: str, body: str, by) -> MissionSheet:
     if MissionSheet.objects.filter(programme=programme, title=title.strip()).exists():
         raise GovernanceError(_("Une fiche mission porte déjà ce titre."))
+    check_non_nominative(programme, f"{title}\n{body}")
     sheet = MissionSheet.objects.create(programme=programme, title=title.strip())
     MissionSheetVersion.objects.create(
         sheet=sheet, number=1, body=body, author=by, note=_("Première version")
@@ -600,6 +610,7 @@ def mission_sheet_create(*, programme: Programme, title: str, body: str, by) -> 
 @transaction.atomic
 def mission_sheet_revise(*, sheet: MissionSheet, body: str, by, note: str = "") -> MissionSheetVersion:
     """A new version; a validated sheet that changes goes back to writing (it must be validated again)."""
+    check_non_nominative(sheet.programme, f"{body}\n{note}")
     sheet = MissionSheet.objects.select_for_update().get(pk=sheet.pk)
     current = sheet.current
     if current is not None and current.body == body:
@@ -625,6 +636,7 @@ def mission_sheet_revise(*, sheet: MissionSheet, body: str, by, note: str = "") 
 def mission_sheet_comment(*, sheet: MissionSheet, body: str, by) -> MissionSheetComment:
     if not body.strip():
         raise GovernanceError(_("Écrivez votre commentaire."))
+    check_non_nominative(sheet.programme, body)
     comment = MissionSheetComment.objects.create(sheet=sheet, body=body.strip(), author=by)
     record(verb="mission_sheet.commented", actor=by, target=sheet, programme=sheet.programme_id)
     return comment
@@ -688,7 +700,7 @@ def memento_page_save(
     position: int = 0,
     page: MementoPage | None = None,
 ) -> MementoPage:
-    check_non_nominative(programme, body)
+    check_non_nominative(programme, f"{title}\n{body}")
     created = page is None
     page = page or MementoPage(programme=programme)
     page.title, page.slug, page.body, page.position, page.updated_by = title, slug, body, position, by

@@ -169,6 +169,10 @@ def referral_accept(
             latitude=referral.latitude,
             longitude=referral.longitude,
         )
+    if referral.priority_area_id is not None and child.in_priority_area is None:
+        # The QPV chosen on the referral is the child's residence fact for the indicators (ANCT, comité).
+        child.in_priority_area = True
+        child.save(update_fields=["in_priority_area", "updated_at"])
     referral.child = child
     referral.eligibility = eligibility.as_dict()
     referral.derogation = derogation

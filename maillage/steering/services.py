@@ -81,6 +81,9 @@ def add_funding_line(
 
 @transaction.atomic
 def save_copil_note(*, programme: Programme, year: int, highlights: str, by) -> CopilNote:
+    from maillage.governance.services import check_non_nominative  # read by the élu: no name, no code
+
+    check_non_nominative(programme, highlights)
     note, _created = CopilNote.objects.get_or_create(programme=programme, year=year)
     note.highlights = highlights
     note.updated_by = by

@@ -55,7 +55,8 @@ def test_minutes_naming_a_child_are_refused_with_the_name_found(programme, coord
             meeting=meeting, text="Le cas de LEA martin dupont a été évoqué.", by=coordinator.user
         )
 
-    assert "Léa Martin-Dupont" in error.value.messages[0]
+    # Quoted as written: the message names what was found, never more than the author typed.
+    assert "« LEA martin dupont »" in error.value.messages[0]
     assert "non nominatif" in error.value.messages[0]
     meeting.refresh_from_db()
     assert meeting.minutes == ""

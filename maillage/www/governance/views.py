@@ -644,7 +644,7 @@ def document_add(request, pk: int):
                 pathway=form.cleaned_data["pathway"],
             )
         except ValidationError as error:
-            form.add_error("file", error)
+            form.add_error("title" if isinstance(error, services.GovernanceError) else "file", error)
         else:
             messages.success(request, _("Le document est ajouté."))
             return redirect("governance:meeting", pk=meeting.pk)
@@ -884,9 +884,13 @@ def mission_sheet_comment(request, pk: int):
         raise PermissionDenied
     form = forms.CommentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.mission_sheet_comment(sheet=sheet, body=form.cleaned_data["body"], by=request.user)
-        messages.success(request, _("Votre commentaire est ajouté."))
-        return redirect("governance:mission_sheet", pk=sheet.pk)
+        try:
+            services.mission_sheet_comment(sheet=sheet, body=form.cleaned_data["body"], by=request.user)
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, _("Votre commentaire est ajouté."))
+            return redirect("governance:mission_sheet", pk=sheet.pk)
     return _form_page(
         request,
         form,

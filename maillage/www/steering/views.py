@@ -8,7 +8,7 @@ network pages aggregate the programmes of the user's network level, always suppr
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -187,11 +187,18 @@ def copil_page(request):
         if not can_manage:
             raise PermissionDenied
         if form.is_valid():
-            services.save_copil_note(
-                programme=programme, year=year, highlights=form.cleaned_data["highlights"], by=request.user
-            )
-            messages.success(request, _("Les faits marquants sont enregistrés."))
-            return redirect("steering:copil")
+            try:
+                services.save_copil_note(
+                    programme=programme,
+                    year=year,
+                    highlights=form.cleaned_data["highlights"],
+                    by=request.user,
+                )
+            except ValidationError as error:  # a name or a case code: the élu reads this text
+                form.add_error("highlights", error)
+            else:
+                messages.success(request, _("Les faits marquants sont enregistrés."))
+                return redirect("steering:copil")
     return render(
         request,
         "steering/copil.html",
