@@ -18,7 +18,7 @@ def copil_pdf(*, programme, context: dict, highlights: str) -> bytes:
     ).exclude(body__kind=BodyKind.EPS)
     if hasattr(Meeting, "cancelled"):
         meetings = meetings.filter(cancelled=False)
-    budget = queries.budget_summary([programme.pk], period.budget_year)
+    budget = queries.budget_summary([programme.pk], period.budget_year, suppressed=context["suppressed"])
     paragraphs = [p.strip() for p in highlights.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return render_pdf(
         "steering/copil_pdf.html",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from maillage.steering import suppression
+from maillage.steering import formatting, suppression
 from maillage.steering.charts import Bar, bar_chart
 from maillage.steering.indicators import Indicator
 
@@ -21,6 +21,7 @@ class Cell:
     value: object
     text: str
     state: str = suppression.PUBLISHED
+    key: str = ""
 
     @property
     def hidden(self) -> bool:
@@ -45,15 +46,20 @@ class Table:
                 return cell.text
         raise KeyError(key)
 
+    def cell(self, key: str) -> Cell:
+        """The cell of a row key of the indicator (``"total"`` for the total)."""
+        if key == "total":
+            if self.total is None:
+                raise KeyError(key)
+            return self.total
+        for cell in self.cells:
+            if cell.key == key:
+                return cell
+        raise KeyError(key)
+
 
 def _format(value, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        text = f"{value:.1f}".replace(".", ",")
-    else:
-        text = f"{value:n}" if isinstance(value, int) else str(value).replace(".", ",")
-    return f"{text} {unit}".strip() if unit in ("€", "%") else text
+    return formatting.with_unit(value, unit)
 
 
 def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
@@ -87,10 +93,10 @@ def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
     for row, state in zip(indicator.rows, states, strict=True):
         if statistic_withheld:
             # A mean or a median over too few cases: not a count, so "< 5" would read as a value.
-            cells.append(Cell(row.label, None, _("n.d."), state))
+            cells.append(Cell(row.label, None, _("n.d."), state, row.key))
             continue
         text = suppression.display(row.value, state) if state else _format(row.value, indicator.unit)
-        cells.append(Cell(row.label, None if state else row.value, text, state))
+        cells.append(Cell(row.label, None if state else row.value, text, state, row.key))
     total = None
     if indicator.total is not None and indicator.additive:
         text = (
@@ -98,10 +104,10 @@ def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
             if total_state
             else _format(indicator.total, indicator.unit)
         )
-        total = Cell(_("Total"), None if total_state else indicator.total, text, total_state)
+        total = Cell(_("Total"), None if total_state else indicator.total, text, total_state, "total")
     elif indicator.code == "referrals_by_motif" and indicator.total is not None:
         text = suppression.display(indicator.total, total_state) if total_state else _format(indicator.total)
-        total = Cell(_("Orientations"), None if total_state else indicator.total, text, total_state)
+        total = Cell(_("Orientations"), None if total_state else indicator.total, text, total_state, "total")
     table = Table(
         indicator.code,
         indicator.label,
@@ -128,7 +134,7 @@ def present(indicators, *, suppressed: bool) -> dict[str, Table]:
     beneficiaries, cost = tables.get("pathway_vs_collective"), tables.get("cost_per_child")
     if suppressed and beneficiaries and cost and beneficiaries.total and beneficiaries.total.hidden:
         # The cost per child divides the funding (public) by the hidden total: it would give it back.
-        for cell in cost.cells:
+        for cell in [*cost.cells, *([cost.total] if cost.total else [])]:
             cell.value, cell.text, cell.state = None, "s", suppression.COMPLEMENT
         cost.chart = ""
         cost.notes.append(

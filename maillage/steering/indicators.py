@@ -15,8 +15,10 @@ Definitions (shown on hover and in the exports) are part of each indicator:
   pathway in the period — a beneficiary later linked to a child who entered a pathway in the same
   period is counted in the pathway only;
 * age is the age **at the start of the period** (a child who turns 6 in the year counts in 2–5);
-* the budget of a school year ``Y``–``Y+1`` is the calendar year ``Y+1`` (funding lines are
-  yearly; eight months of the school year fall in it).
+* the budget of a school year ``Y``–``Y+1`` is the calendar year ``Y`` in which it starts (funding
+  lines are voted per calendar year; the one in force at the start of the school year pays for it):
+  ``budget_year_of`` is the only place that says so, and the budget page, the comité PDF, the ANCT
+  workbook and the structuring table all read it.
 
 Small-cell suppression is not done here: see ``maillage.steering.suppression`` and
 ``maillage.steering.dashboard``.
@@ -96,7 +98,20 @@ class Period:
 
     @property
     def budget_year(self) -> int:
-        return self.year if self.kind == PeriodKind.CALENDAR_YEAR else self.year + 1
+        return budget_year_of(self)
+
+    @property
+    def budget_rule(self) -> str:
+        """The rule, in French, for the pages and exports that show a budget next to a period."""
+        if self.kind == PeriodKind.CALENDAR_YEAR:
+            return str(_("Budget de l'année civile %(year)s.") % {"year": self.year})
+        return str(
+            _(
+                "Le budget de l'année scolaire %(period)s est celui de l'année civile %(year)s, "
+                "année où elle commence."
+            )
+            % {"period": self.label, "year": self.budget_year}
+        )
 
     @property
     def label(self) -> str:
@@ -112,6 +127,12 @@ class Period:
         start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=tz)
         end = datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
         return start, end
+
+
+def budget_year_of(period: Period) -> int:
+    """The calendar year of the funding lines a period reads: the calendar year itself, or the
+    calendar year in which a school year starts (school year 2026-2027 reads the 2026 budget)."""
+    return period.year
 
 
 @dataclass(frozen=True)
@@ -483,10 +504,25 @@ def _eps_review_subquery():
     return Subquery(meetings.order_by("starts_at").values("starts_at")[:1])
 
 
-def _summary(values: list[float]) -> tuple[float | None, float | None]:
-    if not values:
-        return None, None
-    return round(statistics.fmean(values), 1), round(statistics.median(values), 1)
+def _mean_and_median(code: str, label, definition, values: list[float], *, unit_label, unit) -> Indicator:
+    """The one definition of an indicator summarised by its mean and its median (a delay, a
+    duration): both rounded to one decimal, over ``len(values)`` observations (the dashboard
+    withholds both when there are fewer than 5)."""
+    mean = round(statistics.fmean(values), 1) if values else None
+    median = round(float(statistics.median(values)), 1) if values else None
+    return Indicator(
+        code,
+        str(label),
+        str(definition),
+        [
+            Row("mean", str(_("Moyenne (%(unit)s)") % {"unit": unit_label}), mean),
+            Row("median", str(_("Médiane (%(unit)s)") % {"unit": unit_label}), median),
+        ],
+        unit=str(unit),
+        people=False,
+        additive=False,
+        observations=len(values),
+    )
 
 
 def referral_to_eps_delay(scope: Scope) -> Indicator:
@@ -501,21 +537,16 @@ def referral_to_eps_delay(scope: Scope) -> Indicator:
         (timezone.localtime(review).date() - timezone.localtime(submitted).date()).days
         for submitted, review in qs.values_list("referral__submitted_at", "review_at")
     ]
-    mean, median = _summary(delays)
-    return Indicator(
+    return _mean_and_median(
         "referral_to_eps_delay",
-        str(_("Délai entre l'orientation et l'examen en EPS")),
-        str(
-            _(
-                "En jours, de la transmission de la fiche d'orientation à la première réunion d'EPS "
-                "tenue où la situation a fait l'objet d'une décision ; examens tenus dans la période."
-            )
+        _("Délai entre l'orientation et l'examen en EPS"),
+        _(
+            "En jours, de la transmission de la fiche d'orientation à la première réunion d'EPS "
+            "tenue où la situation a fait l'objet d'une décision ; examens tenus dans la période."
         ),
-        [Row("mean", str(_("Moyenne (jours)")), mean), Row("median", str(_("Médiane (jours)")), median)],
-        unit=str(_("jours")),
-        people=False,
-        additive=False,
-        observations=len(delays),
+        delays,
+        unit_label=_("jours"),
+        unit=_("jours"),
     )
 
 
@@ -526,21 +557,16 @@ def pathway_duration(scope: Scope) -> Indicator:
         closed_on__lte=scope.period.end,
     ).filter(_pathway_filters(scope))
     months = [(closed - opened).days / 30.44 for opened, closed in qs.values_list("opened_on", "closed_on")]
-    mean, median = _summary(months)
-    return Indicator(
+    return _mean_and_median(
         "pathway_duration",
-        str(_("Durée des parcours clôturés")),
-        str(
-            _(
-                "En mois, de l'ouverture à la clôture, pour les parcours clôturés dans la période ; un "
-                "parcours rouvert est un nouveau parcours, compté à part."
-            )
+        _("Durée des parcours clôturés"),
+        _(
+            "En mois, de l'ouverture à la clôture, pour les parcours clôturés dans la période ; un "
+            "parcours rouvert est un nouveau parcours, compté à part."
         ),
-        [Row("mean", str(_("Moyenne (mois)")), mean), Row("median", str(_("Médiane (mois)")), median)],
-        unit=str(_("mois")),
-        people=False,
-        additive=False,
-        observations=len(months),
+        months,
+        unit_label=_("mois"),
+        unit=_("mois"),
     )
 
 
@@ -716,7 +742,9 @@ def funding_by_source(scope: Scope, *, in_kind: bool = False) -> Indicator:
         str(
             _("Lignes de financement de l'année civile %(year)s (en euros).")
             % {"year": scope.period.budget_year}
-        ),
+        )
+        + " "
+        + scope.period.budget_rule,
         rows,
         total=sum((r.value for r in rows), Decimal("0")),
         unit="€",
@@ -804,48 +832,24 @@ def compute(scope: Scope) -> "OrderedDict[str, Indicator]":
 AT_LEAST, AT_MOST = "at_least", "at_most"
 
 
-def _children_total(ind):
-    return ind["pathway_vs_collective"].total
-
-
+# Each target reads one cell of one indicator (row key, or "total"): the cell as published to the
+# reader (``maillage.steering.dashboard``), so that a figure withheld from a table is withheld from the
+# objectives too (one suppression decision).
 TARGETABLE = OrderedDict(
     [
-        ("children", (_("Enfants bénéficiaires"), AT_LEAST, lambda ind: ind["pathway_vs_collective"].total)),
-        (
-            "children_in_pathway",
-            (_("Enfants en parcours"), AT_LEAST, lambda ind: ind["pathway_vs_collective"].rows[0].value),
-        ),
+        ("children", (_("Enfants bénéficiaires"), AT_LEAST, ("pathway_vs_collective", "total"))),
+        ("children_in_pathway", (_("Enfants en parcours"), AT_LEAST, ("pathway_vs_collective", "pathway"))),
         (
             "eps_delay_days",
-            (
-                _("Délai orientation → EPS (jours, moyenne)"),
-                AT_MOST,
-                lambda ind: ind["referral_to_eps_delay"].rows[0].value,
-            ),
+            (_("Délai orientation → EPS (jours, moyenne)"), AT_MOST, ("referral_to_eps_delay", "mean")),
         ),
-        (
-            "review_rate",
-            (_("Parcours avec un bilan dans l'année (%)"), AT_LEAST, lambda ind: ind["review_rate"].total),
-        ),
+        ("review_rate", (_("Parcours avec un bilan dans l'année (%)"), AT_LEAST, ("review_rate", "rate"))),
         (
             "steering_meetings",
-            (
-                _("Comités de pilotage tenus"),
-                AT_LEAST,
-                lambda ind: next(
-                    r.value for r in ind["meetings_held"].rows if r.key == BodyKind.STEERING_COMMITTEE
-                ),
-            ),
+            (_("Comités de pilotage tenus"), AT_LEAST, ("meetings_held", BodyKind.STEERING_COMMITTEE)),
         ),
-        (
-            "eps_meetings",
-            (
-                _("Réunions d'EPS tenues"),
-                AT_LEAST,
-                lambda ind: next(r.value for r in ind["meetings_held"].rows if r.key == BodyKind.EPS),
-            ),
-        ),
-        ("referrals", (_("Orientations reçues"), AT_LEAST, lambda ind: ind["referrals_by_referrer"].total)),
+        ("eps_meetings", (_("Réunions d'EPS tenues"), AT_LEAST, ("meetings_held", BodyKind.EPS))),
+        ("referrals", (_("Orientations reçues"), AT_LEAST, ("referrals_by_referrer", "total"))),
     ]
 )
 
@@ -861,14 +865,19 @@ class Progress:
     reached: bool | None
 
 
-def progress(indicators, targets) -> list[Progress]:
-    """Targets of the year against the computed indicators."""
+def progress(tables, targets) -> list[Progress]:
+    """Targets of the year against the indicators as presented to the reader (``tables`` from
+    ``maillage.steering.dashboard.present``): a withheld cell has no value, so neither the actual
+    figure nor the rate (target × rate would give it back) is shown."""
     result = []
     for target in targets:
         if target.indicator not in TARGETABLE:
             continue
-        label, direction, getter = TARGETABLE[target.indicator]
-        actual = getter(indicators)
+        label, direction, (code, key) = TARGETABLE[target.indicator]
+        try:
+            actual = tables[code].cell(key).value
+        except KeyError:
+            actual = None
         percent = reached = None
         if actual is not None:
             if direction == AT_LEAST:

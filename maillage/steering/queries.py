@@ -14,8 +14,8 @@ from maillage.pathways.models import DiagnosticSection, PlanAction
 from maillage.programmes.enums import OrganisationKind, Role
 from maillage.programmes.models import Membership, Organisation, Programme
 from maillage.referrals.models import Referral
+from maillage.steering import formatting, suppression
 from maillage.steering import indicators as ind
-from maillage.steering import suppression
 from maillage.steering.enums import ActorPosition, FundingSource
 from maillage.steering.models import BarometerRound, BarometerScore, FundingLine
 
@@ -28,8 +28,13 @@ def funding_lines(programme_ids, year: int):
     )
 
 
-def budget_summary(programme_ids, year: int) -> dict:
-    """Funding by source (direct / in kind) and the costs: plan actions, catalogue actions, fund."""
+def budget_summary(programme_ids, year: int, *, suppressed: bool = False) -> dict:
+    """Funding by source (direct / in kind) and the costs: plan actions, catalogue actions, fund.
+
+    ``suppressed`` (every reader but the coordinator): an action's cost is its unit cost × its
+    participants, so when the count of participants is withheld ("< 5") the cost is too ("s"), and
+    so are the catalogue's total and the total of costs (the hidden cost is their difference, and two
+    hidden costs u₁n₁ + u₂n₂ with known unit costs are one Diophantine equation away)."""
     lines = funding_lines(programme_ids, year)
     by_source = OrderedDict(
         (value, {"label": label, "direct": Decimal("0"), "in_kind": Decimal("0")})
@@ -47,8 +52,9 @@ def budget_summary(programme_ids, year: int) -> dict:
         "fund": Decimal("0"),
         "fund_by_purpose": [],
     }
-    sheets = action_sheets(programme_ids, year) if ind.OFFERS else []
+    sheets = action_sheets(programme_ids, year, suppressed=suppressed) if ind.OFFERS else []
     costs["offers"] = sum((s["cost"] or Decimal("0") for s in sheets), Decimal("0"))
+    costs_hidden = any(s["cost_hidden"] for s in sheets)
     if ind.OFFERS:
         from maillage.offers.enums import FundPurpose, FundRequestState
         from maillage.offers.models import FundRequest
@@ -65,6 +71,9 @@ def budget_summary(programme_ids, year: int) -> dict:
             )
             costs["fund"] += group["total"]
     costs["total"] = costs["plan_actions"] + costs["offers"] + costs["fund"]
+    costs["hidden"] = costs_hidden
+    costs["offers_text"] = suppression.COMPLEMENT_TEXT if costs_hidden else formatting.money(costs["offers"])
+    costs["total_text"] = suppression.COMPLEMENT_TEXT if costs_hidden else formatting.money(costs["total"])
     direct = sum((s["direct"] for s in by_source.values()), Decimal("0"))
     in_kind = sum((s["in_kind"] for s in by_source.values()), Decimal("0"))
     return {
@@ -146,13 +155,17 @@ def action_sheets(programme_ids, year: int, *, suppressed: bool = False) -> list
         }
         cost = offer.unit_cost * values["all"] if offer.unit_cost is not None else None
         plan = planned.get(offer.pk, {})
+        # The cost is the unit cost times the participants: withheld with their count.
+        cost_hidden = suppressed and cost is not None and suppression.is_small(values["all"])
         sheet = {
             "offer": offer,
             "cost": cost,
+            "cost_hidden": cost_hidden,
+            "cost_text": suppression.COMPLEMENT_TEXT if cost_hidden else formatting.money(cost),
             "planned": plan.get("capacity") or offer.capacity,
             "groups": plan.get("groups", 0),
             "values": values,
-            "texts": {key: str(value) for key, value in values.items()},
+            "texts": {key: formatting.number(value) for key, value in values.items()},
         }
         if suppressed:
             for keys in (
@@ -162,11 +175,9 @@ def action_sheets(programme_ids, year: int, *, suppressed: bool = False) -> list
             ):
                 protected = suppression.protect_series([values[k] for k in keys])
                 for key, state in zip(keys, protected.states, strict=True):
-                    sheet["texts"][key] = (
-                        suppression.display(values[key], state) if state else str(values[key])
-                    )
+                    sheet["texts"][key] = suppression.display(values[key], state)
             if suppression.is_small(values["all"]):
-                sheet["texts"]["all"] = "< 5"
+                sheet["texts"]["all"] = suppression.PRIMARY_TEXT
         sheet["age_texts"] = [sheet["texts"][f"age_{k}"] for k, *_r in ind.AGE_BANDS[1:]] + [
             sheet["texts"]["adults"]
         ]
@@ -213,7 +224,7 @@ def structuring_table(programmes: list[Programme], period: ind.Period) -> list[d
     # The network dashboard publishes the level's total: hide small counts and their complements.
     protected = suppression.protect_series([children.get(p.pk, 0) for p in programmes])
     children_text = {
-        p.pk: suppression.display(children.get(p.pk, 0), state) if state else str(children.get(p.pk, 0))
+        p.pk: suppression.display(children.get(p.pk, 0), state)
         for p, state in zip(programmes, protected.states, strict=True)
     }
     hidden = {p.pk for p, state in zip(programmes, protected.states, strict=True) if state}
@@ -245,7 +256,7 @@ def structuring_table(programmes: list[Programme], period: ind.Period) -> list[d
                 "eps": sum(1 for b in bodies.get(programme.pk, []) if b.kind == BodyKind.EPS),
                 "staff": "; ".join(
                     _("%(role)s : %(n)s (%(fte)s ETP)")
-                    % {"role": role_labels[role], "n": n, "fte": str(fte).replace(".", ",")}
+                    % {"role": role_labels[role], "n": n, "fte": formatting.number(fte)}
                     for role, (n, fte) in sorted(staff.get(programme.pk, {}).items())
                 ),
                 "partners": "; ".join(
@@ -253,7 +264,7 @@ def structuring_table(programmes: list[Programme], period: ind.Period) -> list[d
                     for kind, n in sorted(partners.get(programme.pk, {}).items())
                 ),
                 "budget": "; ".join(
-                    f"{source_labels[s]} : {amount:,.0f} €".replace(",", " ")
+                    f"{source_labels[s]} : {formatting.money(amount)}"
                     for s, amount in sorted(programme_budget.items())
                 ),
                 "budget_total": sum(programme_budget.values(), Decimal("0")),

@@ -30,6 +30,9 @@ COMPLEMENT = "complement"  # hidden so that a primary cell cannot be recomputed:
 
 _ZERO_COST = 10_000
 
+PRIMARY_TEXT = "< 5"
+COMPLEMENT_TEXT = "s"
+
 
 def is_small(value) -> bool:
     return value is not None and 0 < value < THRESHOLD
@@ -38,10 +41,12 @@ def is_small(value) -> bool:
 def display(value, state: str) -> str:
     """The text of a cell: the number, "< 5" or "s"."""
     if state == PRIMARY:
-        return "< 5"
+        return PRIMARY_TEXT
     if state == COMPLEMENT:
-        return "s"
-    return "—" if value is None else str(value)
+        return COMPLEMENT_TEXT
+    from maillage.steering.formatting import number
+
+    return number(value)
 
 
 @dataclass

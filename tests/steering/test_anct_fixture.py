@@ -28,8 +28,9 @@ The expected numbers below were counted by hand from the description of each chi
   mean 21.7, median 18.0; a cancelled meeting neither counts nor gives a review date.
 * meetings held: EPS 3, comité de pilotage 2 (one more in June 2025, outside).
 * staff: coordinator 1 post 1 FTE, référents 2 posts 1.3 FTE.
-* funding 2026: État 60 000, commune 25 000, CAF 5 000 direct (90 000); commune 8 000 in kind;
-  a 2025 line is outside. Cost per child: 90 000 / (30 + 4) = 2 647 €.
+* funding: the school year 2025-2026 reads the budget of 2025, the calendar year it starts in:
+  État 60 000, commune 25 000, CAF 5 000 direct (90 000); commune 8 000 in kind; a 2026 line
+  (55 000) is outside. Cost per child: 90 000 / (30 + 4) = 2 647 €.
 * plan actions (child 1): scolarité 2 (individual), famille 1 (collective), no objective 1
   (individual) → individual 3, collective 1. Bilans: 2 pathways of 31 → 6 %.
 """
@@ -236,11 +237,11 @@ def _build():
 
     # Funding.
     for year, source, label, amount, in_kind in [
-        (2026, "state_pre", "Crédits politique de la ville", 60000, False),
-        (2026, "commune", "Subvention communale", 25000, False),
-        (2026, "caf", "CAF", 5000, False),
-        (2026, "commune", "Locaux mis à disposition", 8000, True),
-        (2025, "state_pre", "Crédits 2025", 55000, False),
+        (2025, "state_pre", "Crédits politique de la ville", 60000, False),
+        (2025, "commune", "Subvention communale", 25000, False),
+        (2025, "caf", "CAF", 5000, False),
+        (2025, "commune", "Locaux mis à disposition", 8000, True),
+        (2026, "state_pre", "Crédits 2026", 55000, False),
     ]:
         FundingLine.objects.create(
             programme=programme, year=year, source=source, label=label, amount=amount, in_kind=in_kind

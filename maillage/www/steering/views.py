@@ -20,7 +20,7 @@ from maillage.audit.access import not_sensitive
 from maillage.core import exports
 from maillage.programmes.enums import Role
 from maillage.programmes.models import Programme
-from maillage.steering import anct, copil, queries, services, suppression
+from maillage.steering import anct, copil, queries, services
 from maillage.steering import indicators as ind
 from maillage.steering.dashboard import key_figures, present, present_one
 from maillage.steering.enums import PeriodKind
@@ -49,15 +49,27 @@ def _programme(request) -> Programme:
     )
 
 
-COUNT_TARGETS = ("children", "children_in_pathway", "referrals")
+YEAR_MIN = 2000
 
 
-def _suppress_progress(progress: list) -> list:
-    """Objectives met by a count of people under 5: neither the count nor the rate is shown."""
-    for item in progress:
-        if item.code in COUNT_TARGETS and suppression.is_small(item.actual):
-            item.actual, item.percent, item.reached = None, None, None
-    return progress
+def _year_param(request, default: int) -> int:
+    """The ``annee`` query parameter, when it is a year the steering pages can show (2000 to five
+    years ahead); anything else falls back to ``default`` with a message (never a 500)."""
+    raw = request.GET.get("annee", "")
+    if raw == "":
+        return default
+    try:
+        year = int(raw)
+    except ValueError:
+        year = None
+    if year is None or not YEAR_MIN <= year <= timezone.localdate().year + 5:
+        messages.warning(
+            request,
+            _("L'année demandée (« %(value)s ») n'est pas valide : l'année %(year)s est affichée.")
+            % {"value": raw[:12], "year": default},
+        )
+        return default
+    return year
 
 
 def _dashboard_context(request, programme: Programme, *, always_suppressed: bool = False) -> dict:
@@ -68,9 +80,7 @@ def _dashboard_context(request, programme: Programme, *, always_suppressed: bool
     suppressed = always_suppressed or not perms.indicators_unsuppressed(request.user, programme)
     tables = present(computed, suppressed=suppressed)
     targets = Target.objects.filter(programme=programme, year=period.year)
-    progress = ind.progress(computed, targets)
-    if suppressed:
-        _suppress_progress(progress)
+    progress = ind.progress(tables, targets)
     return {
         "programme": programme,
         "form": form,
@@ -111,18 +121,12 @@ def objectives(request):
             services.set_target(programme=programme, by=request.user, **form.cleaned_data)
             messages.success(request, _("L'objectif est enregistré."))
             return redirect("steering:objectives")
-    period = ind.Period.current()
-    year = (
-        int(request.GET.get("annee", period.year))
-        if str(request.GET.get("annee", "")).isdigit()
-        else period.year
-    )
+    year = _year_param(request, ind.Period.current().year)
     period = ind.Period(PeriodKind.SCHOOL_YEAR, year)
-    computed = ind.compute(ind.Scope((programme.pk,), period))
+    suppressed = not perms.indicators_unsuppressed(request.user, programme)
+    tables = present(ind.compute(ind.Scope((programme.pk,), period)), suppressed=suppressed)
     targets = Target.objects.filter(programme=programme, year=year)
-    progress = ind.progress(computed, targets)
-    if not perms.indicators_unsuppressed(request.user, programme):
-        _suppress_progress(progress)
+    progress = ind.progress(tables, targets)
     return render(
         request,
         "steering/objectives.html",
@@ -144,8 +148,7 @@ def objectives(request):
 def budget(request):
     programme = _programme(request)
     can_edit = perms.can_edit_budget(request.user, programme)
-    year = request.GET.get("annee", "")
-    year = int(year) if year.isdigit() else timezone.localdate().year
+    year = _year_param(request, ind.Period.current().budget_year)
     form = FundingLineForm(request.POST or None, initial={"year": year})
     if request.method == "POST":
         if not can_edit:
@@ -154,15 +157,17 @@ def budget(request):
             services.add_funding_line(programme=programme, by=request.user, **form.cleaned_data)
             messages.success(request, _("La ligne de financement est enregistrée."))
             return redirect(f"{request.path}?annee={form.cleaned_data['year']}")
-    summary = queries.budget_summary([programme.pk], year)
     suppressed = not perms.indicators_unsuppressed(request.user, programme)
-    summary["sheets"] = queries.action_sheets([programme.pk], year, suppressed=suppressed)
+    summary = queries.budget_summary([programme.pk], year, suppressed=suppressed)
     return render(
         request,
         "steering/budget.html",
         {
             "programme": programme,
             "year": year,
+            # The school year that reads this budget (the one starting in this calendar year).
+            "budget_rule": ind.Period(PeriodKind.SCHOOL_YEAR, year).budget_rule,
+            "suppressed": suppressed,
             "years": [year + 1, year, year - 1, year - 2],
             "summary": summary,
             "form": form,
