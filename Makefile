@@ -40,7 +40,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/djlint maillage/templates --lint --quiet || true
+	$(BIN)/djlint maillage/templates --lint --quiet
 
 fmt: install
 	$(BIN)/ruff check --fix .

@@ -10,3 +10,7 @@ class CoreConfig(AppConfig):
 
         lookups.register()
         lookups.guard_json_form_field()
+
+        from maillage.core import french
+
+        french.install_empty_choice_label()

@@ -36,6 +36,13 @@ BROWSER_DIR = Path(__file__).resolve().parent
 XDIST_GROUP = "browser"
 
 
+def pytest_configure(config):
+    # ``xdist_group`` is registered by pytest-xdist only; under ``-p no:xdist`` the marker is unknown and
+    # ``--strict-markers`` (pyproject) would abort the collection. Register it here so that a browser test
+    # file runs the same with or without xdist (the group is then simply unused).
+    config.addinivalue_line("markers", "xdist_group(name): run the tests of a group on one xdist worker")
+
+
 def _in_browser_folder(item) -> bool:
     return BROWSER_DIR in Path(item.path).resolve().parents
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from maillage import permissions as perms
@@ -394,7 +395,10 @@ def meeting_invite(request, pk: int):
     sent = invitations.send_invitations(
         meeting=meeting, by=request.user, base_url=request.build_absolute_uri("/")[:-1]
     )
-    messages.success(request, _("%(count)s invitation(s) envoyée(s).") % {"count": sent})
+    messages.success(
+        request,
+        ngettext("%(count)s invitation envoyée.", "%(count)s invitations envoyées.", sent) % {"count": sent},
+    )
     return redirect(back)
 
 
@@ -683,10 +687,13 @@ def forward(request, pk: int):
         Q(programme=programme) | Q(level__isnull=False, level=programme.network_level_id)
     ).exclude(pk=meeting.body_id)
     decision = None
-    if request.GET.get("decision") or request.POST.get("decision"):
+    decision_pk = request.GET.get("decision") or request.POST.get("decision")
+    if decision_pk:
+        # A malformed id (``?decision=abc``) names no decision: 404, not a 500 from the ORM.
+        if not (decision_pk.isascii() and decision_pk.isdigit()) or len(decision_pk) > 18:
+            raise Http404
         decision = get_object_or_404(
-            Decision.objects.filter(agenda_item__meeting=meeting),
-            pk=request.GET.get("decision") or request.POST.get("decision"),
+            Decision.objects.filter(agenda_item__meeting=meeting), pk=int(decision_pk)
         )
     initial = {}
     if decision is not None and decision.agenda_item.pathway_id is None:

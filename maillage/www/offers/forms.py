@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from maillage.core.uploads import MAX_UPLOAD_BYTES, validate_upload
 from maillage.offers.enums import AgeBand, BeneficiarySex, FundPurpose, TaskOutcome
@@ -170,7 +171,11 @@ class ParentEnrolForm(DsfrForm):
 class GroupChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         left = obj.places_left
-        places = _("places illimitées") if left is None else _("%(n)s place(s) libre(s)") % {"n": left}
+        places = (
+            _("places illimitées")
+            if left is None
+            else ngettext("%(n)s place libre", "%(n)s places libres", left) % {"n": left}
+        )
         if left == 0:
             places = _("complet : liste d'attente")
         return f"{obj.offer.title} — {obj.name} ({places})"
@@ -203,7 +208,11 @@ class PlanFromCatalogueForm(DsfrForm):
     def _offer_label(offer) -> str:
         left = getattr(offer, "places_left", None)
         if offer.kind == ActionKind.COLLECTIVE:
-            places = _("places illimitées") if left is None else _("%(n)s place(s) libre(s)") % {"n": left}
+            places = (
+                _("places illimitées")
+                if left is None
+                else ngettext("%(n)s place libre", "%(n)s places libres", left) % {"n": left}
+            )
         else:
             places = _("individuelle")
         return f"{offer.title} ({places})"
