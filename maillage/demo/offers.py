@@ -232,6 +232,15 @@ def _ensure_today_session(programme: Programme) -> None:
     Session.objects.create(group=group, starts_at=start, ends_at=start + datetime.timedelta(minutes=90))
 
 
+def _practical_circle(pathway) -> str:
+    """A catalogue action is practical (CLAS, théâtre, judo): for the partners when the family's
+    consent shares with one, the team otherwise."""
+    from maillage.demo.journey import plan_circle
+    from maillage.pathways.enums import Dimension
+
+    return plan_circle(pathway, Dimension.SCHOOL)
+
+
 class Catalogue:
     def __init__(self, programme: Programme):
         self.programme = programme
@@ -336,7 +345,11 @@ class Catalogue:
         group = self._group(CLAS, "CLAS des Tilleuls — groupe du soir", weekday_offset=0, hour=16)
         for pathway in pathways:
             services.plan_action_from_offer(
-                pathway=pathway, offer=self.offers[CLAS], group=group, by=self.referente
+                pathway=pathway,
+                offer=self.offers[CLAS],
+                group=group,
+                by=self.referente,
+                circle=_practical_circle(pathway),
             )
         missing = max(0, 12 - len(pathways))
         self._beneficiaries(group, BENEFICIARIES[:missing])
@@ -354,11 +367,19 @@ class Catalogue:
         )
         for pathway in pathways[:4]:
             services.plan_action_from_offer(
-                pathway=pathway, offer=self.offers["Atelier théâtre"], group=theatre, by=self.referente
+                pathway=pathway,
+                offer=self.offers["Atelier théâtre"],
+                group=theatre,
+                by=self.referente,
+                circle=_practical_circle(pathway),
             )
         for pathway in pathways[4:7]:
             services.plan_action_from_offer(
-                pathway=pathway, offer=self.offers["Judo"], group=judo, by=self.referente
+                pathway=pathway,
+                offer=self.offers["Judo"],
+                group=judo,
+                by=self.referente,
+                circle=_practical_circle(pathway),
             )
         self._beneficiaries(theatre, BENEFICIARIES[4:8])
         for first_name, initial, sex in PARENTS:

@@ -303,11 +303,12 @@ def enrolment_leave(*, enrolment: Enrolment, by) -> Enrolment:
 
 @transaction.atomic
 def plan_action_from_offer(
-    *, pathway: Pathway, offer: Offer, by, group: Group | None = None, objective=None
+    *, pathway: Pathway, offer: Offer, by, group: Group | None = None, objective=None, circle: str = "team"
 ) -> tuple[PlanAction, Enrolment | None]:
     """Add a catalogue action to a child's plan; a collective one enrols the child in ``group``.
 
     The provider then sees the child on the group's roster by first name, initial and age only.
+    The action's text is read within ``circle`` (``team`` by default), like every plan action.
     """
     from maillage.pathways import services as pathway_services
 
@@ -328,7 +329,12 @@ def plan_action_from_offer(
         "cost": offer.unit_cost,
         "funding_line": offer.funding_line.label[:150] if offer.funding_line_id else "",
     }
-    action = pathway_services.plan_action_add(pathway=pathway, title=offer.title[:200], by=by, **fields)
+    try:
+        action = pathway_services.plan_action_add(
+            pathway=pathway, title=offer.title[:200], by=by, circle=circle, **fields
+        )
+    except pathway_services.JourneyError as error:
+        raise OffersError(error.messages) from error
     enrolment = None
     if offer.kind == ActionKind.COLLECTIVE:
         enrolment = enrol(group=group, by=by, child=pathway.child, plan_action=action)

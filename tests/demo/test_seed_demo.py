@@ -244,3 +244,18 @@ def test_the_social_worker_reads_secret_items_only_where_the_family_shares_with_
     assert read <= shared
     visible = set(perms.pathways_visible_to(social_worker).values_list("pk", flat=True))
     assert visible - shared, "some situations she sees are not shared with her service"
+
+
+def test_the_plan_uses_realistic_circles_and_the_teacher_reads_only_the_practical_ones(programme):
+    from maillage.pathways.enums import HEALTH_DIMENSIONS
+    from maillage.pathways.models import Objective
+
+    objectives = Objective.objects.filter(pathway__programme=programme)
+    assert set(objectives.values_list("circle", flat=True)) == set(Circle.values)
+    assert not objectives.filter(dimension__in=HEALTH_DIMENSIONS, circle=Circle.PARTNERS).exists()
+    teacher = User.objects.get(email="enseignant@demo.test")
+    seen = perms.plan_visible_to(teacher, Objective)
+    readable = perms.plan_texts_readable_by(teacher, Objective)
+    assert readable.exists(), "the teacher reads « soutien en lecture »"
+    assert seen.exclude(pk__in=readable).filter(dimension__in=HEALTH_DIMENSIONS).exists()
+    assert not readable.filter(dimension__in=HEALTH_DIMENSIONS).exists()

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from maillage.core.uploads import MAX_UPLOAD_BYTES, validate_upload
 from maillage.offers.enums import AgeBand, BeneficiarySex, FundPurpose, TaskOutcome
 from maillage.offers.models import Offer
-from maillage.pathways.enums import ActionKind, Dimension
+from maillage.pathways.enums import ActionKind, Circle, Dimension
 from maillage.programmes.models import Membership
 from maillage.www.programmes.forms import DsfrForm, DsfrModelForm
 
@@ -195,9 +195,19 @@ class PlanFromCatalogueForm(DsfrForm):
         required=False,
         empty_label=_("Aucun objectif en particulier"),
     )
+    circle = forms.ChoiceField(
+        label=_("Qui pourra lire ?"),
+        help_text=_("Choisissez le cercle le plus restreint qui suffit."),
+        choices=Circle.choices,
+        initial=Circle.TEAM,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
-    def __init__(self, *args, offers, groups, objectives, **kwargs):
+    def __init__(self, *args, offers, groups, objectives, circles=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if circles is not None:
+            self.fields["circle"].choices = [(c, Circle(c).label) for c in circles]
         self.fields["offer"].queryset = offers
         self.fields["offer"].label_from_instance = self._offer_label
         self.fields["group"].queryset = groups
@@ -224,6 +234,7 @@ class PlanFromCatalogueForm(DsfrForm):
             self.add_error("group", _("Choisissez le groupe dans lequel inscrire l'enfant."))
         if offer and group and group.offer_id != offer.pk:
             self.add_error("group", _("Ce groupe n'appartient pas à l'action choisie."))
+        cleaned["circle"] = cleaned.get("circle") or Circle.TEAM  # the most restrictive by default
         return cleaned
 
 

@@ -33,6 +33,7 @@ from maillage.offers.models import (
     Session,
 )
 from maillage.offers.services import OffersError
+from maillage.pathways.enums import Circle
 from maillage.pathways.models import Objective, Pathway
 from maillage.programmes.enums import Role
 from maillage.steering.models import FundingLine
@@ -459,7 +460,8 @@ def plan_from_catalogue(request, pathway_pk: int):
         request.POST or None,
         offers=offer_queryset,
         groups=Group.objects.filter(pk__in=[g.pk for g in groups]),
-        objectives=perms.plan_visible_to(user, Objective).filter(pathway=pathway).order_by("pk"),
+        objectives=perms.plan_texts_readable_by(user, Objective).filter(pathway=pathway).order_by("pk"),
+        circles=perms.circles_writable_by(user, pathway) or [Circle.TEAM],
     )
     # The places left, shown in the choices' labels.
     by_pk = {g.pk: g for g in groups}
@@ -477,6 +479,7 @@ def plan_from_catalogue(request, pathway_pk: int):
                 offer=data["offer"],
                 group=data.get("group"),
                 objective=data.get("objective"),
+                circle=data["circle"],
                 by=user,
             )
         except OffersError as error:
