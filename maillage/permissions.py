@@ -642,7 +642,11 @@ def has_role(user, programme: Programme, *roles: str) -> bool:
 
 
 def can_manage_members(user, programme: Programme) -> bool:
-    """Invite people, change roles and end memberships: the manager and the coordinator."""
+    """Open the team page (members, invitations): the manager and the coordinator.
+
+    Which roles each may grant, propose or end is ``can_grant_role``, ``can_propose_role`` and
+    ``can_end_membership`` (granting access is itself access).
+    """
     return has_role(user, programme, Role.MANAGER, Role.COORDINATOR)
 
 

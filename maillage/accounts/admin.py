@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import User
-from maillage.programmes.admin import JournaledAdminMixin
+from maillage.programmes.admin import JournaledAdminMixin, tell_membership_change
 from maillage.programmes.models import Membership
 
 
@@ -78,6 +78,14 @@ class UserAdmin(JournaledAdminMixin, BaseUserAdmin):
             },
         )
     ]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            for inline_form in formset.forms:
+                if inline_form.instance.pk and inline_form.has_changed():
+                    created = inline_form.instance in formset.new_objects
+                    tell_membership_change(request, inline_form.instance, inline_form, created=created)
 
     def get_inlines(self, request, obj):
         # Memberships are added once the account exists.

@@ -680,3 +680,32 @@ def membership_end(*, membership: Membership, by: User, request: HttpRequest | N
             ),
         )
     return membership
+
+
+def membership_change_tell(*, membership: Membership, by: User, created: bool) -> None:
+    """Tell the programme's coordinators and DPO of a membership reaching names that was created or
+    changed outside the team page (the platform staff in the technical admin): given, or ended when
+    its end date is today or past."""
+    if membership.role not in perms.NOMINATIVE_ROLES:
+        return
+    user = membership.user
+    values = {
+        "actor": by.get_full_name() or by.email,
+        "person": _person(user.first_name, user.last_name, user.email),
+        "role": _role_label(membership.role),
+        "programme": membership.programme.name,
+    }
+    ended = membership.ends_on is not None and membership.ends_on <= timezone.localdate()
+    if ended:
+        verb = "team.ended"
+        message = _("%(actor)s a mis fin à l'accès de %(person)s (« %(role)s ») à %(programme)s.") % values
+    else:
+        verb = "team.granted" if created else "team.changed"
+        message = (
+            _(
+                "%(actor)s a donné à %(person)s le rôle « %(role)s » dans %(programme)s "
+                "(administration technique)."
+            )
+            % values
+        )
+    _tell_watchers(programme=membership.programme, by=by, verb=verb, message=str(message))

@@ -152,6 +152,22 @@ class MembershipAdmin(JournaledAdminMixin, admin.ModelAdmin):
         # The journal refers to memberships: end one by setting its end date instead.
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        tell_membership_change(request, obj, form, created=not change)
+
+
+# Fields whose change grants or ends access: the programme's coordinators and DPO are told.
+ACCESS_FIELDS = {"user", "programme", "role", "starts_on", "ends_on"}
+
+
+def tell_membership_change(request, membership, form, *, created: bool) -> None:
+    """Granting access is itself access: a membership reaching names given or ended here is notified."""
+    from maillage.accounts.services import membership_change_tell
+
+    if created or ACCESS_FIELDS & set(form.changed_data):
+        membership_change_tell(membership=membership, by=request.user, created=created)
+
 
 class CharterSignatureInline(admin.TabularInline):
     model = CharterSignature

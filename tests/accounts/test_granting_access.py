@@ -583,3 +583,56 @@ def test_granting_an_aggregate_role_notifies_nobody(smtp_server, watched, django
 
     assert _team_mails(smtp_server) == {}
     assert not Notification.objects.exists()
+
+
+# --- the platform staff in the technical admin --------------------------------------------------------
+
+
+def _staff_client():
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_a_coordinator_given_by_the_staff_in_the_admin_is_notified(
+    smtp_server, watched, django_capture_on_commit_callbacks
+):
+    newcomer = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _staff_client().post(
+            reverse("admin:programmes_membership_add"),
+            {
+                "user": newcomer.pk,
+                "programme": watched["programme"].pk,
+                "role": Role.COORDINATOR,
+                "starts_on": timezone.localdate().isoformat(),
+            },
+        )
+
+    assert response.status_code == 302
+    mails = _team_mails(smtp_server, invitee=newcomer.email)
+    assert set(mails) == watched["watchers"] | {watched["acting"].user.email}
+    assert "Coordination" in next(iter(mails.values()))
+
+
+def test_a_membership_ended_by_the_staff_in_the_admin_is_notified(
+    watched, django_capture_on_commit_callbacks
+):
+    referent = watched["referent"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _staff_client().post(
+            reverse("admin:programmes_membership_change", args=[referent.pk]),
+            {
+                "user": referent.user_id,
+                "programme": referent.programme_id,
+                "organisation": referent.organisation_id,
+                "role": referent.role,
+                "starts_on": referent.starts_on.isoformat(),
+                "ends_on": timezone.localdate().isoformat(),
+            },
+        )
+
+    assert response.status_code == 302
+    notified = set(Notification.objects.filter(verb="team.ended").values_list("user__email", flat=True))
+    assert notified == watched["watchers"] | {watched["acting"].user.email}
