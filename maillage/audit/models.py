@@ -18,11 +18,51 @@ def chain_of(programme_id: int | None) -> int:
     return programme_id or PLATFORM_CHAIN
 
 
+def canonical(content: dict) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sealer():
+    """A keyed HMAC-SHA-256 to ``.copy()`` per message (the key is set up once)."""
+    return hmac.new(settings.MAILLAGE_AUDIT_KEY.encode(), digestmod=hashlib.sha256)
+
+
 def seal(content: dict) -> str:
     """HMAC-SHA-256 of ``content`` (canonical JSON) keyed outside the database."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    key = settings.MAILLAGE_AUDIT_KEY.encode()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    mac = sealer()
+    mac.update(canonical(content))
+    return mac.hexdigest()
+
+
+# What an entry's hash covers: (name in the hashed text, model attribute). The id is not hashed, so
+# that entries can be sealed before insertion (in bulk); order is protected by the chain: each
+# entry's hash covers its chain, its sequence number in it and the previous entry's hash.
+HASHED = (
+    ("occurred_at", "occurred_at"),
+    ("actor", "actor_id"),
+    ("actor_label", "actor_label"),
+    ("membership", "membership_id"),
+    ("role", "role"),
+    ("programme", "programme_id"),
+    ("verb", "verb"),
+    ("target_type", "target_type"),
+    ("target_id", "target_id"),
+    ("payload", "payload"),
+    ("request_id", "request_id"),
+    ("ip_address", "ip_address"),
+    ("chain", "chain"),
+    ("sequence", "sequence"),
+    ("previous_hash", "previous_hash"),
+)
+HASHED_NAMES = tuple(name for name, _column in HASHED)
+HASHED_COLUMNS = tuple(column for _name, column in HASHED)
+
+
+def entry_content(values: tuple) -> dict:
+    """The hashed content of an entry from its ``HASHED_COLUMNS`` values, in that order."""
+    content = dict(zip(HASHED_NAMES, values, strict=True))
+    content["occurred_at"] = content["occurred_at"].astimezone(datetime.UTC).isoformat()
+    return content
 
 
 class AppendOnlyError(Exception):
@@ -98,30 +138,11 @@ class AuditEvent(models.Model):
 
     def content(self) -> dict:
         """What the hash covers: every field that means something, the entry's place and its link."""
-        # The id is not hashed, so that entries can be sealed before insertion (in bulk); order is
-        # protected by the chain: each entry's hash covers its sequence number in its chain and the
-        # previous entry's hash.
-        return {
-            "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "membership": self.membership_id,
-            "role": self.role,
-            "programme": self.programme_id,
-            "verb": self.verb,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "payload": self.payload,
-            "request_id": self.request_id,
-            "ip_address": self.ip_address,
-            "chain": self.chain,
-            "sequence": self.sequence,
-            "previous_hash": self.previous_hash,
-        }
+        return entry_content(tuple(getattr(self, column) for column in HASHED_COLUMNS))
 
     def canonical_content(self) -> str:
         """The exact text the hash covers."""
-        return json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return canonical(self.content()).decode()
 
     def compute_hash(self) -> str:
         # HMAC-SHA-256 keyed outside the database: rewriting the whole chain needs the key too.

@@ -8,7 +8,17 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from maillage.audit.models import GENESIS_HASH, PLATFORM_CHAIN, AuditEvent, ChainHead, chain_of
+from maillage.audit.models import (
+    GENESIS_HASH,
+    HASHED_COLUMNS,
+    PLATFORM_CHAIN,
+    AuditEvent,
+    ChainHead,
+    canonical,
+    chain_of,
+    entry_content,
+    sealer,
+)
 
 
 def _json_safe(payload: dict[str, Any] | None) -> dict[str, Any]:
@@ -150,43 +160,23 @@ def chain_label(chain: int) -> str:
     return "the platform chain" if chain == PLATFORM_CHAIN else f"the chain of programme {chain}"
 
 
+# Read by ``verify_journal``: the place of each entry, then what its hash covers.
+WALKED = ("pk", "chain", "sequence", "previous_hash", "hash", "programme_id", *HASHED_COLUMNS)
+
+
 def iter_chain(batch_size: int = 5000) -> Iterator[tuple]:
-    """Every entry as a tuple of the hashed fields, in id order, in batches (no model instances)."""
+    """Every entry as a tuple of ``WALKED`` values, in id order, in batches (no model instances)."""
     last_id = 0
-    fields = ["pk", *HASHED_FIELDS, "hash"]
     while True:
-        batch = list(
-            models.QuerySet(model=AuditEvent)
-            .filter(pk__gt=last_id)
-            .order_by("pk")
-            .values_list(*fields)[:batch_size]
-        )
+        rows = models.QuerySet(model=AuditEvent).filter(pk__gt=last_id).order_by("pk").values_list(*WALKED)
+        batch = list(rows[:batch_size])
         if not batch:
             return
         yield from batch
         last_id = batch[-1][0]
 
 
-# The columns an entry's hash covers, in the order ``iter_chain`` yields them after the id.
-HASHED_FIELDS = [
-    "occurred_at",
-    "actor_id",
-    "actor_label",
-    "membership_id",
-    "role",
-    "programme_id",
-    "verb",
-    "target_type",
-    "target_id",
-    "payload",
-    "request_id",
-    "ip_address",
-    "chain",
-    "sequence",
-    "previous_hash",
-]
-
-# Verb of the summary entry that ``maillage.audit.purge`` appends to each chain it shortened.
+# Verb of the summary entry that ``maillage.audit.purge`` appends to the platform chain.
 PURGE_VERB = "journal.purged"
 
 
@@ -231,10 +221,9 @@ def verify_journal() -> tuple[list[ChainReport], list[Problem]]:
             head.purged + 1, head.anchor_hash if head.purged else GENESIS_HASH, report=report
         )
     orphans: dict[int, ChainReport] = {}
-    probe = AuditEvent()
+    keyed = sealer()
     for row in iter_chain():
-        pk, values, stored_hash = row[0], row[1:-1], row[-1]
-        chain, sequence, previous_hash = values[-3], values[-2], values[-1]
+        pk, chain, sequence, previous_hash, stored_hash, programme_id = row[:6]
         walk = walks.get(chain)
         if walk is None:
             report = orphans.setdefault(chain, ChainReport(chain=chain))
@@ -246,10 +235,10 @@ def verify_journal() -> tuple[list[ChainReport], list[Problem]]:
         report.entries += 1
         if report.problem is not None:
             continue
-        for name, value in zip(HASHED_FIELDS, values, strict=True):
-            setattr(probe, name, value)
         after = f" (#{walk.last_id})" if walk.last_id else ""
-        if chain != chain_of(probe.programme_id):
+        mac = keyed.copy()
+        mac.update(canonical(entry_content(row[6:])))
+        if chain != chain_of(programme_id):
             report.problem = Problem(pk, "it was moved to another chain", chain)
         elif sequence != walk.expected_sequence or previous_hash != walk.previous_hash:
             report.problem = Problem(
@@ -258,7 +247,7 @@ def verify_journal() -> tuple[list[ChainReport], list[Problem]]:
                 "an entry was deleted, inserted or moved",
                 chain,
             )
-        elif probe.compute_hash() != stored_hash:
+        elif mac.hexdigest() != stored_hash:
             report.problem = Problem(pk, "its content does not match its hash: it was edited", chain)
         walk.expected_sequence, walk.previous_hash, walk.last_id = sequence + 1, stored_hash, pk
     for chain, walk in walks.items():
