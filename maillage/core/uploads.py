@@ -2,13 +2,17 @@
 
 ``validate_upload`` refuses a file that is too large, whose extension is not allowed, or whose
 content does not match its extension (a program renamed ``.pdf`` is refused), and re-encodes images
-so that their metadata (EXIF: camera, place, date; PNG text chunks) is not kept. Every refusal is a
-``ValidationError`` with a French message the person can act on.
+so that their metadata (EXIF: camera, place, date; PNG text chunks) is not kept. A PDF carrying active
+content (JavaScript, automatic or launch actions, embedded files) or HTML (a PDF/HTML polyglot) is
+refused, and a picture's size is read from its header and capped before any pixel is decoded. Every
+refusal is a ``ValidationError`` with a French message the person can act on.
 """
 
 import io
 import os
+import re
 import uuid
+import zlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -18,8 +22,26 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-# Larger pictures are refused rather than decoded (a small file can expand into gigabytes).
-MAX_IMAGE_PIXELS = 50_000_000
+# Larger pictures are refused rather than decoded (a small file can expand into gigabytes, and a
+# 7000 × 7000 picture costs seconds of CPU). 24 megapixels: a 6000 × 4000 photo, an A4 page at 600 dpi.
+MAX_IMAGE_PIXELS = 24_000_000
+
+# PDF names that make a document act on its own: scripts, actions run on opening or on an event,
+# programs launched, files carried inside. Compared after decoding ``#xx`` escapes (« /J#61vaScript »).
+ACTIVE_PDF_NAMES = frozenset(
+    {"JS", "JavaScript", "AA", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia", "XFA", "SubmitForm",
+     "ImportData", "GoToE"}
+)  # fmt: skip
+_PDF_NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+# What a browser or a mail client would read as HTML or script in a file that also parses as a PDF.
+_MARKUP = re.compile(
+    rb"<\s*(?:script|html|!doctype|body|head|iframe|object|embed|meta|form)\b"
+    rb"|javascript\s*:|\bon(?:load|error|click|mouseover)\s*=",
+    re.IGNORECASE,
+)
+# Inflating streams to look for hidden names stops there (a compressed stream can be a bomb too).
+_MAX_INFLATED = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -122,11 +144,83 @@ def validate_upload(file, *, allowed=DEFAULT_ALLOWED, max_bytes: int = MAX_UPLOA
             code="content",
             params={"extension": extension, "format": by_extension.label, "formats": _formats(allowed)},
         )
+    if by_content.name == "pdf":
+        _refuse_active_pdf(file)
     if by_content.pillow_format:
         return CheckedUpload(
             file=_reencode(file, by_content), content_type=by_content.content_type, kind=by_content.name
         )
     return CheckedUpload(file=file, content_type=by_content.content_type, kind=by_content.name)
+
+
+def _pdf_names(data: bytes) -> set[str]:
+    names = set()
+    for match in _PDF_NAME.finditer(data):
+        raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), match.group(1))
+        names.add(raw.decode("latin-1"))
+    return names
+
+
+def _split_streams(data: bytes) -> tuple[bytes, list[int]]:
+    """The file without its stream bodies (binary data would match names by chance), and where the
+    bodies of object streams (``/ObjStm``, which hold dictionaries, compressed) begin."""
+    skeleton, objstm, position = [], [], 0
+    for match in _PDF_STREAM.finditer(data):
+        if match.start() < position:
+            continue
+        skeleton.append(data[position : match.end()])
+        if b"/ObjStm" in data[max(position, match.start() - 1024) : match.start()]:
+            objstm.append(match.end())
+        end = data.find(b"endstream", match.end())
+        position = len(data) if end < 0 else end
+    skeleton.append(data[position:])
+    return b"".join(skeleton), objstm
+
+
+def _inflated(data: bytes, starts: list[int]):
+    """The decompressed content of the object streams, up to a budget (a stream can be a bomb)."""
+    budget, view = _MAX_INFLATED, memoryview(data)
+    for start in starts:
+        if budget <= 0:
+            return
+        try:
+            chunk = zlib.decompressobj().decompress(view[start:], budget)
+        except zlib.error:
+            continue
+        budget -= len(chunk)
+        yield chunk
+
+
+def _refuse_active_pdf(file) -> None:
+    """Refuse a PDF that acts on its own (scripts, actions, embedded files) or that is also HTML."""
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    if _MARKUP.search(data):
+        raise ValidationError(
+            _(
+                "Ce PDF contient aussi du code de page web (HTML ou script) : il est refusé. Imprimez-le "
+                "à nouveau en PDF depuis votre logiciel, puis déposez ce nouveau fichier."
+            ),
+            code="pdf_polyglot",
+        )
+    skeleton, object_streams = _split_streams(data)
+    found = _pdf_names(skeleton) & ACTIVE_PDF_NAMES
+    if not found:
+        for chunk in _inflated(data, object_streams):
+            found = _pdf_names(chunk) & ACTIVE_PDF_NAMES
+            if found:
+                break
+    if found:
+        raise ValidationError(
+            _(
+                "Ce PDF contient des éléments actifs (%(found)s : script, action automatique ou fichier "
+                "joint) : il est refusé. Imprimez-le à nouveau en PDF depuis votre logiciel, puis déposez "
+                "ce nouveau fichier."
+            ),
+            code="pdf_active",
+            params={"found": ", ".join(f"/{name}" for name in sorted(found))},
+        )
 
 
 def _reencode(file, kind: FileKind) -> ContentFile:
@@ -141,9 +235,13 @@ def _reencode(file, kind: FileKind) -> ContentFile:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise ValidationError(
-                    _("L'image est trop grande (%(width)s × %(height)s pixels)."),
+                    _(
+                        "L'image est trop grande (%(width)s × %(height)s pixels) : au plus %(max)s millions "
+                        "de pixels. Réduisez-la ou numérisez le document à 300 ppp, puis déposez-la à "
+                        "nouveau."
+                    ),
                     code="too_many_pixels",
-                    params={"width": width, "height": height},
+                    params={"width": width, "height": height, "max": MAX_IMAGE_PIXELS // 1_000_000},
                 )
             image.load()
             upright = ImageOps.exif_transpose(image)

@@ -24,7 +24,7 @@ from maillage.accounts.models import User
 from maillage.demo import governance
 from maillage.demo.governance import EPS_NORD, EPS_SUD, moment
 from maillage.governance.enums import BodyKind
-from maillage.governance.models import Body, Meeting
+from maillage.governance.models import Body, Decision, Meeting
 from maillage.pathways import services as pathways
 from maillage.pathways.enums import (
     HEALTH_DIMENSIONS,
@@ -684,8 +684,18 @@ class Journey:
         pathway = self._transition(
             pathway, PathwayState.EPS_REVIEW, eps_day - datetime.timedelta(days=8), writer, hour=16
         )
-        governance.put_on_agenda(
+        item = governance.put_on_agenda(
             meeting, pathway, title="Première présentation de la situation", by=coordinator
+        )
+        # The EPS decides before the pathway is « en cours » (the journey's rule).
+        Decision.objects.get_or_create(
+            agenda_item=item,
+            defaults={
+                "text": "Accompagnement individualisé proposé ; le plan est validé avec la famille.",
+                "who_does_what": "Le ou la référent·e de parcours",
+                "decided_by": coordinator,
+                "created_at": self._at(eps_day, 16),
+            },
         )
         for email in story.team:
             self._team(pathway, email, eps_day, by=coordinator)

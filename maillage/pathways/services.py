@@ -94,6 +94,19 @@ def has_valid_consent(pathway: Pathway) -> bool:
     return pathway.consents.valid().filter(guardian__has_parental_authority=True).exists()
 
 
+def eps_has_decided(pathway: Pathway) -> bool:
+    """An EPS meeting that has taken place (not cancelled, already begun) had the situation on its agenda
+    and recorded a decision on it: the condition for the pathway to become « Parcours en cours »."""
+    from maillage.governance.enums import BodyKind
+
+    return pathway.agenda_items.filter(
+        meeting__body__kind=BodyKind.EPS,
+        meeting__cancelled=False,
+        meeting__starts_at__lte=timezone.now(),
+        decisions__isnull=False,
+    ).exists()
+
+
 def transition_problems(pathway: Pathway, to_state: str) -> list[str]:
     """Why ``pathway`` cannot move to ``to_state`` now (empty list: it can)."""
     problems = []
@@ -109,6 +122,13 @@ def transition_problems(pathway: Pathway, to_state: str) -> list[str]:
                 _("Il faut l'accord écrit d'au moins un titulaire de l'autorité parentale, non retiré.")
             )
     if to_state == PathwayState.ACTIVE:
+        if not eps_has_decided(pathway):
+            problems.append(
+                _(
+                    "Le parcours ne passe « en cours » qu'après l'examen de la situation en EPS : "
+                    "inscrivez-la à l'ordre du jour d'une EPS et enregistrez la décision de la réunion."
+                )
+            )
         if not pathway.objectives.exists():
             problems.append(_("Il faut au moins un objectif dans le plan."))
         if pathway.referent_id is None:

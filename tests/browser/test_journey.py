@@ -28,6 +28,7 @@ from tests.factories import (
     open_pathway,
     programme_with_lists,
 )
+from tests.governance.helpers import eps_decided
 
 # Synthetic people and situation: nobody real.
 CHILD_FIRST, CHILD_LAST = "Maëlys", "Fontaine"
@@ -420,6 +421,7 @@ def test_on_a_phone_the_referents_pathway_page_fits_the_screen_and_passes_axe(ph
     )
     objective = journey.objective_add(pathway=pathway, dimension=Dimension.SCHOOL, wording=OBJECTIVE, by=by)
     journey.plan_action_add(pathway=pathway, title=ACTION, by=by, objective=objective)
+    eps_decided(pathway, by=coordinator.user)  # « en cours » only after an EPS decided
     journey.pathway_transition(pathway=pathway, to_state=PathwayState.ACTIVE, by=by)
     journey.contact_add(
         pathway=pathway,

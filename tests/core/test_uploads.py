@@ -289,3 +289,149 @@ def test_a_file_is_accepted_only_when_its_extension_and_its_content_name_the_sam
     assert by_extension is not None and content.startswith(by_extension.magic)
     assert checked.kind == by_extension.name
     assert checked.content_type == by_extension.content_type
+
+
+# --- active PDFs, polyglots and pictures too large to decode (issue #13, point 11) -----------------
+
+
+def _pdf(build=None, *, compress: bool = False) -> bytes:
+    """A real one-page PDF made by pypdf, changed by ``build(writer)`` first."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    if compress:
+        page.compress_content_streams()
+    if build:
+        build(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _document_js(writer):
+    from pypdf.actions import JavaScript
+
+    writer.add_open_action(JavaScript("app.alert('x');"))
+
+
+def _open_action_js(writer):
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    action = DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")}
+    )
+    writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
+
+
+def _page_aa(writer):
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    action = DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")}
+    )
+    writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): writer._add_object(action)})
+
+
+def _hand_pdf(body: bytes) -> bytes:
+    return b"%PDF-1.7\n" + body + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _object_stream_with_js() -> bytes:
+    """A JavaScript action hidden in a compressed object stream: no « /JS » in the file's bytes."""
+    import zlib
+
+    inner = b"<< /S /JavaScript /JS (app.alert(1)) >>"
+    header = b"5 0 "
+    packed = zlib.compress(header + inner)
+    return _hand_pdf(
+        b"1 0 obj << /Type /Catalog /OpenAction 5 0 R >> endobj\n"
+        b"4 0 obj << /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(packed))
+        + packed
+        + b"\nendstream\nendobj"
+    )
+
+
+ACTIVE_PDFS = {
+    "javascript (pypdf add_open_action)": lambda: _pdf(_document_js),
+    "open action running javascript": lambda: _pdf(_open_action_js),
+    "page additional action launching a program": lambda: _pdf(_page_aa),
+    "embedded file": lambda: _pdf(lambda w: w.add_attachment("programme.exe", b"MZ\x90\x00")),
+    "name written with #xx escapes": lambda: _hand_pdf(
+        b"1 0 obj << /Type /Catalog /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >> endobj"
+    ),
+    "javascript inside a compressed object stream": _object_stream_with_js,
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACTIVE_PDFS))
+def test_a_pdf_with_active_content_is_refused(case):
+    content = ACTIVE_PDFS[case]()
+    assert content.startswith(b"%PDF-")
+
+    with pytest.raises(ValidationError) as error:
+        validate_upload(upload("compte-rendu.pdf", content))
+
+    assert error.value.code == "pdf_active"
+    assert "éléments actifs" in messages(error)
+
+
+POLYGLOTS = {
+    "html after the header": _hand_pdf(
+        b"1 0 obj << /Type /Catalog >> endobj\n"
+        b"<html><body><script>alert(document.cookie)</script></body></html>"
+    ),
+    "html in a pdf comment": b"%PDF-1.4\n%<!DOCTYPE html><iframe src=x></iframe>\n" + PDF[9:],
+    "event handler in a string": _hand_pdf(b"1 0 obj << /Title (<svg onload=alert(1)>) >> endobj"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POLYGLOTS))
+def test_a_pdf_that_is_also_html_is_refused(case):
+    with pytest.raises(ValidationError) as error:
+        validate_upload(upload("ordre-du-jour.pdf", POLYGLOTS[case]))
+
+    assert error.value.code == "pdf_polyglot"
+    assert "HTML" in messages(error)
+
+
+def test_ordinary_pdfs_with_compressed_content_and_an_image_are_accepted():
+    from pypdf import PdfWriter
+
+    photo = io.BytesIO()
+    Image.effect_noise((300, 300), 90).convert("RGB").save(photo, "JPEG")  # binary stream data
+    picture = io.BytesIO()
+    Image.open(photo).save(picture, "PDF")
+    writer = PdfWriter(clone_from=io.BytesIO(picture.getvalue()))
+    writer.add_metadata({"/Title": "Compte rendu du comité technique"})
+    writer.add_outline_item("Ordre du jour", 0)
+    out = io.BytesIO()
+    writer.write(out)
+
+    for content in (_pdf(compress=True), out.getvalue(), PDF):
+        checked = validate_upload(upload("document.pdf", content))
+        assert checked.content_type == "application/pdf"
+
+
+def test_a_7000_pixel_square_png_is_refused_from_its_header_before_any_decoding():
+    import time
+
+    out = io.BytesIO()
+    Image.new("L", (7000, 7000)).save(out, "PNG")
+    assert len(out.getvalue()) < MAX_UPLOAD_BYTES  # it compresses small
+
+    started = time.process_time()
+    with pytest.raises(ValidationError) as error:
+        validate_upload(upload("scan.png", out.getvalue()))
+    spent = time.process_time() - started
+
+    assert error.value.code == "too_many_pixels"
+    assert "7000 × 7000" in messages(error) and "millions de pixels" in messages(error)
+    assert spent < 0.5, f"{spent:.2f} s of CPU: the picture was decoded"
+
+
+def test_a_photo_of_24_megapixels_is_still_accepted():
+    out = io.BytesIO()
+    Image.new("L", (6000, 4000)).save(out, "PNG")
+    assert validate_upload(upload("photo.png", out.getvalue())).content_type == "image/png"

@@ -259,3 +259,31 @@ def test_the_plan_uses_realistic_circles_and_the_teacher_reads_only_the_practica
     assert readable.exists(), "the teacher reads « soutien en lecture »"
     assert seen.exclude(pk__in=readable).filter(dimension__in=HEALTH_DIMENSIONS).exists()
     assert not readable.filter(dimension__in=HEALTH_DIMENSIONS).exists()
+
+
+def test_children_accepted_with_a_qpv_reside_in_it_through_the_acceptance(programme):
+    """Issue #13, point 13: the QPV of the referral reaches the child at acceptance (the same path as
+    the interface), so the dashboard, the ANCT workbook and the comité pack count QPV residents."""
+    from maillage.people.models import Child
+
+    accepted = Referral.objects.filter(
+        programme=programme, state=ReferralState.ACCEPTED, priority_area__isnull=False
+    )
+    assert accepted.exists()
+    residents = Child.objects.filter(programme=programme, in_priority_area=True)
+    assert residents.count() > 0
+    assert set(accepted.values_list("child", flat=True)) <= set(residents.values_list("pk", flat=True))
+
+
+def test_every_active_pathway_was_decided_by_an_eps_that_met(programme):
+    """Issue #13, point 19: « Parcours en cours » only after an EPS that met decided on the situation."""
+    active = Pathway.objects.filter(programme=programme, state=PathwayState.ACTIVE)
+    assert active.exists()
+    for pathway in active:
+        assert AgendaItem.objects.filter(
+            pathway=pathway,
+            meeting__body__kind=BodyKind.EPS,
+            meeting__cancelled=False,
+            meeting__starts_at__lte=timezone.now(),
+            decisions__isnull=False,
+        ).exists(), pathway

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from maillage.governance import services
 from maillage.governance.enums import BodyKind
-from maillage.governance.models import AgendaItem, Body, BodyMember, Meeting, MissionSheet
+from maillage.governance.models import AgendaItem, Body, BodyMember, Decision, Meeting, MissionSheet
 from maillage.pathways import services as journey
 from maillage.pathways.enums import Dimension, PathwayState
 from maillage.programmes.enums import OrganisationKind, Role
@@ -100,6 +100,24 @@ def mission_sheet(programme, *, by, title="Agent de développement local") -> Mi
     sheet = services.mission_sheet_create(programme=programme, title=title, body="Anime le réseau.", by=by)
     services.mission_sheet_revise(sheet=sheet, body="Anime le réseau.\nPrépare les EPS.", by=by, note="Ajout")
     return sheet
+
+
+def held(meeting, *, hours_ago: int = 2) -> Meeting:
+    """The meeting took place (``hours_ago``): an EPS decision may then move its situations to active."""
+    starts_at = timezone.now() - datetime.timedelta(hours=hours_ago)
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=starts_at)
+    meeting.refresh_from_db()
+    return meeting
+
+
+def eps_decided(pathway, *, by) -> Decision:
+    """An EPS of the pathway's programme met yesterday and decided on the situation."""
+    body = Body.objects.create(
+        programme=pathway.programme, kind=BodyKind.EPS, name=f"EPS {pathway.case_code}", meetings_per_year=10
+    )
+    meeting = Meeting.objects.create(body=body, starts_at=timezone.now() - datetime.timedelta(days=1))
+    item = AgendaItem.objects.create(meeting=meeting, pathway=pathway, title="Situation")
+    return Decision.objects.create(agenda_item=item, text="Accompagnement individualisé", decided_by=by)
 
 
 def child_named(programme, first, last):

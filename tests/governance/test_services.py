@@ -27,6 +27,7 @@ from tests.governance.helpers import (
     eps_meeting,
     eps_pathway,
     eps_world,
+    held,
     mission_sheet,
 )
 
@@ -191,6 +192,7 @@ def test_a_situation_goes_on_an_eps_agenda_once_and_never_on_a_committees(progra
 
 def test_a_decision_writes_into_the_timeline_adds_to_the_plan_and_moves_the_pathway_to_active(programme):
     world = eps_world(programme)
+    held(world["meeting"])  # the EPS has met
     coordinator, pathway = world["coordinator"].user, world["pathway"]
 
     decision = services.decision_record(
@@ -215,6 +217,19 @@ def test_a_decision_writes_into_the_timeline_adds_to_the_plan_and_moves_the_path
     transition = pathway.transitions.order_by("-at").first()
     assert transition.to_state == PathwayState.ACTIVE
     assert "EPS Nord" in transition.note
+
+
+def test_a_decision_before_the_eps_has_met_cannot_move_the_pathway_to_active(programme):
+    world = eps_world(programme)  # the meeting is in a week
+
+    with pytest.raises(GovernanceError) as error:
+        services.decision_record(
+            item=world["item"], text="Accompagnement", move_to_active=True, by=world["coordinator"].user
+        )
+
+    assert "examen de la situation en EPS" in " ".join(error.value.messages)
+    world["pathway"].refresh_from_db()
+    assert world["pathway"].state == PathwayState.EPS_REVIEW
 
 
 def test_a_decision_cannot_move_a_pathway_the_rules_keep_in_eps_review(programme):

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from maillage.audit.models import AuditEvent
+from maillage.governance.enums import BodyKind
+from maillage.governance.models import AgendaItem, Body, Decision, Meeting
 from maillage.pathways import services
 from maillage.pathways.enums import Dimension, PathwayState, Rating, ReviewKind
 from maillage.pathways.models import Pathway, PathwayTransition
@@ -32,6 +34,12 @@ class PathwayMachine(RuleBasedStateMachine):
         self.pathway = open_pathway(programme=self.programme, by=self.coordinator)
         self.guardian = self.pathway.child.household.guardians.first()
         self.attempts = 0
+        self.bodies = {
+            kind: Body.objects.create(
+                programme=self.programme, kind=kind, name=str(kind), meetings_per_year=4
+            )
+            for kind in (BodyKind.EPS, BodyKind.TECHNICAL_COMMITTEE)
+        }
 
     def refresh(self):
         self.pathway = Pathway.objects.get(pk=self.pathway.pk)
@@ -74,6 +82,25 @@ class PathwayMachine(RuleBasedStateMachine):
         except services.JourneyError:
             pass
 
+    @rule(
+        kind=st.sampled_from([BodyKind.EPS, BodyKind.TECHNICAL_COMMITTEE]),
+        days=st.sampled_from([-7, -1, 1, 7]),
+        cancelled=st.booleans(),
+        decided=st.booleans(),
+    )
+    def put_on_a_meeting_agenda(self, kind, days, cancelled, decided):
+        """A meeting (EPS or not, held or to come, cancelled or not) with the situation, decided or not."""
+        meeting = Meeting.objects.create(
+            body=self.bodies[kind],
+            starts_at=timezone.now() + datetime.timedelta(days=days),
+            cancelled=cancelled,
+        )
+        item = AgendaItem.objects.create(meeting=meeting, pathway=self.pathway, title="Situation")
+        if decided:
+            Decision.objects.create(
+                agenda_item=item, text="Accompagnement proposé", decided_by=self.coordinator
+            )
+
     @rule()
     def assign_referent(self):
         services.referent_assign(pathway=self.pathway, referent=self.referent, by=self.coordinator)
@@ -115,6 +142,19 @@ class PathwayMachine(RuleBasedStateMachine):
             assert self.pathway.objectives.exists()
             assert self.pathway.referent_id is not None
             assert services.has_valid_consent(self.pathway)
+
+    @invariant()
+    def active_only_after_an_eps_that_met_decided_on_the_situation(self):
+        if hasattr(self, "pathway") and self.pathway.state == PathwayState.ACTIVE:
+            held = [
+                item
+                for item in AgendaItem.objects.filter(pathway=self.pathway).select_related("meeting__body")
+                if item.meeting.body.kind == BodyKind.EPS
+                and not item.meeting.cancelled
+                and item.meeting.starts_at <= timezone.now()
+                and item.decisions.exists()
+            ]
+            assert held, "« Parcours en cours » before any EPS that met decided on the situation"
 
     @invariant()
     def every_transition_is_logged_and_journaled(self):
@@ -208,3 +248,52 @@ def test_closing_with_a_reason_that_needs_a_final_review_is_refused_without_one(
         services.pathway_close(
             pathway=pathway, exit_reason=reason, closed_on=TODAY + datetime.timedelta(days=1), by=by
         )
+
+
+def _ready_for_active(*, decided_eps_days=None, kind=BodyKind.EPS, cancelled=False):
+    programme = programme_with_lists()
+    coordinator = MembershipFactory(programme=programme, role=Role.COORDINATOR).user
+    pathway = open_pathway(programme=programme, by=coordinator, referent=coordinator)
+    services.consent_record(
+        pathway=pathway, guardian=pathway.child.household.guardians.first(), given_on=TODAY, by=coordinator
+    )
+    pathway = services.pathway_transition(pathway=pathway, to_state=PathwayState.DIAGNOSTIC, by=coordinator)
+    services.objective_add(pathway=pathway, dimension=Dimension.SCHOOL, wording="Lire", by=coordinator)
+    if decided_eps_days is not None:
+        body = Body.objects.create(programme=programme, kind=kind, name="Instance", meetings_per_year=4)
+        meeting = Meeting.objects.create(
+            body=body,
+            starts_at=timezone.now() + datetime.timedelta(days=decided_eps_days),
+            cancelled=cancelled,
+        )
+        item = AgendaItem.objects.create(meeting=meeting, pathway=pathway, title="Situation")
+        Decision.objects.create(agenda_item=item, text="Accompagnement", decided_by=coordinator)
+    return pathway, coordinator
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {},
+        {"decided_eps_days": 3},
+        {"decided_eps_days": -3, "cancelled": True},
+        {"decided_eps_days": -3, "kind": BodyKind.TECHNICAL_COMMITTEE},
+    ],
+    ids=["never on an agenda", "eps still to come", "eps cancelled", "not an eps"],
+)
+def test_active_is_refused_before_an_eps_has_met_and_decided(setting):
+    pathway, coordinator = _ready_for_active(**setting)
+
+    with pytest.raises(services.JourneyError) as error:
+        services.pathway_transition(pathway=pathway, to_state=PathwayState.ACTIVE, by=coordinator)
+
+    assert "examen de la situation en EPS" in " ".join(error.value.messages)
+    assert Pathway.objects.get(pk=pathway.pk).state == PathwayState.DIAGNOSTIC
+
+
+def test_active_is_allowed_once_an_eps_that_met_decided():
+    pathway, coordinator = _ready_for_active(decided_eps_days=-1)
+
+    pathway = services.pathway_transition(pathway=pathway, to_state=PathwayState.ACTIVE, by=coordinator)
+
+    assert pathway.state == PathwayState.ACTIVE

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from maillage.governance.enums import AttendanceStatus, BodyKind, DigestFrequency
 from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, Dimension
 from maillage.pathways.models import Pathway
+from maillage.www.programmes.forms import DsfrForm
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -100,13 +101,29 @@ class AgendaItemForm(forms.Form):
     title = forms.CharField(label=_("Intitulé du point"), max_length=255)
 
 
-class SituationForm(forms.Form):
-    pathway = forms.ModelChoiceField(label=_("Situation"), queryset=None, empty_label=None)
+class SituationForm(DsfrForm):
+    """The meeting side: which situation to put on the agenda (nothing preselected)."""
+
+    pathway = forms.ModelChoiceField(
+        label=_("Situation"), queryset=None, empty_label=_("Choisir une situation")
+    )
 
     def __init__(self, *args, pathways, labels, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pathway"].queryset = pathways
         self.fields["pathway"].label_from_instance = lambda p: labels.get(p.pk, p.case_code)
+
+
+class EpsMeetingChoiceForm(DsfrForm):
+    """The pathway side: which upcoming EPS meeting of the programme (nothing preselected)."""
+
+    meeting = forms.ModelChoiceField(
+        label=_("Réunion d'EPS"), queryset=None, empty_label=_("Choisir une réunion")
+    )
+
+    def __init__(self, *args, meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings
 
 
 class MinutesForm(forms.Form):

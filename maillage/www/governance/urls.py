@@ -17,6 +17,7 @@ urlpatterns = [
     path("reunions/<int:pk>/invitations/", views.meeting_invite, name="meeting_invite"),
     path("reunions/<int:pk>/agenda.ics", views.meeting_ics, name="meeting_ics"),
     path("reunions/<int:pk>/points/", views.agenda_item_add, name="agenda_item_add"),
+    path("parcours/<int:pk>/inscrire-eps/", views.pathway_to_eps, name="pathway_to_eps"),
     path("reunions/<int:pk>/situations/", views.situation_add, name="situation_add"),
     path("reunions/<int:pk>/compte-rendu/", views.minutes_edit, name="minutes"),
     path("reunions/<int:pk>/presences/", views.attendance_edit, name="attendance"),

@@ -437,6 +437,56 @@ def agenda_item_add(request, pk: int):
     )
 
 
+def upcoming_eps_meetings(pathway):
+    """The EPS meetings to come of the pathway's programme that do not have the situation yet."""
+    return (
+        Meeting.objects.filter(
+            body__programme=pathway.programme_id,
+            body__kind=BodyKind.EPS,
+            cancelled=False,
+            starts_at__gte=timezone.now(),
+        )
+        .exclude(agenda_items__pathway=pathway)
+        .select_related("body__programme")
+        .order_by("starts_at", "pk")
+    )
+
+
+@not_sensitive
+@login_required
+def pathway_to_eps(request, pk: int):
+    """From the pathway page: put the situation on the agenda of an upcoming EPS (the pathway fixed)."""
+    pathway = get_object_or_404(
+        perms.pathways_editable_by(request.user).select_related("programme"), pk=pk, closed_on__isnull=True
+    )
+    meetings = upcoming_eps_meetings(pathway)
+    form = forms.EpsMeetingChoiceForm(request.POST or None, meetings=meetings)
+    back_url = reverse("pathways:detail", args=[pathway.pk])
+    if request.method == "POST" and form.is_valid():
+        meeting = form.cleaned_data["meeting"]
+        if not perms.can_put_on_agenda(request.user, meeting, pathway):
+            raise PermissionDenied
+        try:
+            services.agenda_item_add(meeting=meeting, by=request.user, pathway=pathway, title=_("Situation"))
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("La situation est inscrite à l'ordre du jour de la réunion « %(meeting)s » (présentée "
+                  "pseudonymisée).") % {"meeting": meeting},
+            )  # fmt: skip
+            return redirect(back_url)
+    return _form_page(
+        request,
+        form,
+        heading=_("Inscrire à l'ordre du jour d'une EPS : situation %(code)s") % {"code": pathway.case_code},
+        submit=_("Inscrire à l'ordre du jour"),
+        back_url=back_url,
+        intro=None if meetings.exists() else _("Aucune réunion d'EPS à venir dans le programme."),
+    )
+
+
 @login_required
 @sensitive("meeting.situations_listed")
 def situation_add(request, pk: int):

@@ -22,6 +22,7 @@ from tests.governance.helpers import (
     eps_body,
     eps_pathway,
     eps_world,
+    held,
     mission_sheet,
 )
 
@@ -130,6 +131,7 @@ def test_a_referent_puts_their_situation_on_the_agenda(programme):
 
 def test_recording_a_decision_moves_the_pathway_and_shows_on_its_page(world):
     coordinator, pathway = world["coordinator"], world["pathway"]
+    held(world["meeting"])  # the EPS has met
     client = client_for(coordinator)
 
     response = client.post(
