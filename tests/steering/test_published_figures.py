@@ -22,7 +22,7 @@ from maillage.pathways.models import Pathway
 from maillage.people.enums import Sex
 from maillage.programmes.enums import Role
 from maillage.programmes.models import NetworkLevel
-from maillage.steering import formatting, queries
+from maillage.steering import formatting
 from maillage.steering import indicators as ind
 from maillage.steering.dashboard import present
 from maillage.steering.models import FundingLine, Target
@@ -41,7 +41,10 @@ def frozen():
         yield
 
 
-def _followed(programme, n: int, sex=Sex.BOY, opened=D(2026, 10, 1)):
+OPENED = D(2026, 10, 1)
+
+
+def _followed(programme, n: int, sex=Sex.BOY, opened=OPENED):
     children = []
     for _ in range(n):
         child = ChildFactory(programme=programme, sex=sex)
