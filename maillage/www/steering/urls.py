@@ -13,6 +13,7 @@ urlpatterns = [
     path("enquete-anct.xlsx", views.anct_export, name="anct"),
     path("diagnostic/", views.diagnosis, name="diagnosis"),
     path("reseau/", views.network, name="network"),
+    path("reseau/enquete-anct.xlsx", views.network_anct_export, name="network_anct"),
     path("reseau/structuration/", views.structuring, name="structuring"),
     path("reseau/structuration.xlsx", views.structuring_export, name="structuring_export"),
     path("barometre/", views.barometer, name="barometer"),

@@ -58,10 +58,7 @@ def _year_param(request, default: int) -> int:
     raw = request.GET.get("annee", "")
     if raw == "":
         return default
-    try:
-        year = int(raw)
-    except ValueError:
-        year = None
+    year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else None
     if year is None or not YEAR_MIN <= year <= timezone.localdate().year + 5:
         messages.warning(
             request,
@@ -332,6 +329,29 @@ def network(request):
             "key_figures": key_figures(tables),
             "suppressed": True,
         },
+    )
+
+
+@recent_auth_required
+@not_sensitive
+@login_required
+def network_anct_export(request):
+    """The ANCT workbook consolidated over the programmes of the user's network level: sums over
+    the programmes, always suppressed (the network reads aggregates only, never a name)."""
+    programmes = _network_programmes(request)
+    form = FilterForm(request.GET or None, programmes=programmes, with_places=False)
+    scope = ind.Scope(tuple(p.pk for p in programmes), form.period())
+    tables = present(ind.compute(scope), suppressed=True)
+    book, rows = anct.workbook(programmes, scope, tables)
+    level = perms.network_levels_of(request.user).first()
+    return exports.workbook_response(
+        request,
+        filename=f"enquete-anct-reseau-{scope.period.label}.xlsx",
+        workbook=book,
+        rows=rows,
+        verb="export.anct_survey",
+        target=level,
+        payload={"period": scope.period.label, "suppressed": True, "programmes": len(programmes)},
     )
 
 
