@@ -1,3 +1,6 @@
+import asyncio
+import os
+
 import pytest
 
 
@@ -36,3 +39,74 @@ def admin_user(db, django_user_model):
     user = django_user_model.objects.create_superuser("admin@example.com", TEST_PASSWORD)
     enrol_totp(user)
     return user
+
+
+# --- Chromium, and event loops --------------------------------------------------------------------
+#
+# One Playwright per process: a second ``sync_playwright().start()`` while the first runs fails with
+# « Playwright Sync API inside the asyncio loop » (the first one leaves its loop marked as running in the
+# main thread between calls). tests/browser and tests/accounts/test_proconnect.py both use this fixture.
+_PLAYWRIGHT_ACTIVE = False
+
+
+def _forget_closed_event_loop() -> None:
+    """Unset the main thread's event loop if it is closed (what a stopped Playwright leaves behind)."""
+    running = asyncio.events._get_running_loop()
+    if running is not None and running.is_closed():
+        asyncio.events._set_running_loop(None)
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if loop.is_closed():
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright's sync API, for the session (never ``playwright install``)."""
+    global _PLAYWRIGHT_ACTIVE
+    from tests.browser.helpers import CHROMIUM_ARGS, chromium_absent_reason, chromium_executable
+
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip(chromium_absent_reason())
+
+    from playwright.sync_api import sync_playwright
+
+    # Between its calls, Playwright's sync API leaves its asyncio event loop marked as running in the
+    # main thread (playwright/sync_api/_context_manager.py), for as long as Playwright is started.
+    # Django then takes every ORM call made by the test code (factories, assertions) for a call from
+    # async code and raises SynchronousOnlyOperation. The test code is really synchronous, so the check
+    # is lifted for exactly the life of Playwright, and restored after.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    _PLAYWRIGHT_ACTIVE = True
+    try:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+        _PLAYWRIGHT_ACTIVE = False
+        _forget_closed_event_loop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _no_event_loop_left_running():
+    """A test (or fixture: aiosmtpd, the OIDC provider…) must not leave an event loop running in the
+    main thread: the next test on the worker would inherit it. Playwright's own, while the session's
+    browser is started, is the one exception."""
+    yield
+    if _PLAYWRIGHT_ACTIVE:
+        return
+    _forget_closed_event_loop()
+    running = asyncio.events._get_running_loop()
+    assert running is None, f"an event loop was left running in the main thread: {running!r}"

@@ -471,31 +471,10 @@ def test_a_callback_cannot_be_replayed(client, proconnect):
 # --- in a real browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium through Playwright, as in tests/browser (never ``playwright install``)."""
-    import os
-
-    from tests.browser.helpers import CHROMIUM_ARGS, chromium_absent_reason, chromium_executable
-
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip(chromium_absent_reason())
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see tests/browser/conftest.py
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+@pytest.fixture
+def chromium(browser):
+    """The session's Chromium (tests/conftest.py): a second Playwright in the process would fail."""
+    return browser
 
 
 @pytest.mark.browser

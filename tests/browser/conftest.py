@@ -13,13 +13,11 @@ Tests needing data create it with factories and request ``transactional_db``: th
 from another thread, which does not see data held in a test's uncommitted transaction.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.browser.helpers import (
-    CHROMIUM_ARGS,
     DEFAULT_TIMEOUT_MS,
     DESKTOP_VIEWPORT,
     LOCALE,
@@ -81,36 +79,6 @@ def _tag_loadgroup_nodeids(items) -> None:
     for item in items:
         if not item.nodeid.endswith(suffix) and isinstance(getattr(item, "_id", None), NodeId):
             item._id = NodeId.parse(item.nodeid + suffix)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip(chromium_absent_reason())
-
-    from playwright.sync_api import sync_playwright
-
-    # Between its calls, Playwright's sync API leaves its asyncio event loop marked as running in the
-    # main thread (playwright/sync_api/_context_manager.py), for as long as Playwright is started.
-    # Django then takes every ORM call made by the test code (factories, assertions) for a call from
-    # async code and raises SynchronousOnlyOperation. The test code is really synchronous, so the check
-    # is lifted for exactly the life of Playwright, and restored after.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

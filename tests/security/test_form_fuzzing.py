@@ -528,27 +528,29 @@ PARAM_VALUE = st.one_of(
 def recording_parameter_reads():
     """Collect every key read from a ``QueryDict`` (``request.GET``, ``request.POST``) meanwhile."""
     from django.http import QueryDict
-    from django.utils.datastructures import MultiValueDict
 
     read: set[str] = set()
     names = ("get", "__getitem__", "getlist", "__contains__")
-    originals = {name: MultiValueDict.__dict__[name] for name in names}
+    own = {name: QueryDict.__dict__.get(name) for name in names}  # inherited ones are None
 
     def recording(original):
         def method(self, key, *args, **kwargs):
-            if isinstance(self, QueryDict) and isinstance(key, str):
+            if isinstance(key, str):
                 read.add(key)
             return original(self, key, *args, **kwargs)
 
         return method
 
-    for name, original in originals.items():
-        setattr(MultiValueDict, name, recording(original))
+    for name in names:
+        setattr(QueryDict, name, recording(getattr(QueryDict, name)))
     try:
         yield read
     finally:
-        for name, original in originals.items():
-            setattr(MultiValueDict, name, original)
+        for name, original in own.items():
+            if original is None:
+                delattr(QueryDict, name)
+            else:
+                setattr(QueryDict, name, original)
 
 
 def url_name(path: str) -> str:

@@ -50,3 +50,17 @@ def test_adding_a_passkey_with_a_number_too_long_to_read_shows_the_form_again(cl
     )
 
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("decision", ["abc", "-1", "1.5", "²", "9" * 30, "0x1"])
+def test_forwarding_a_meeting_with_a_malformed_decision_id_is_a_404_not_a_crash(client, login_as, decision):
+    from tests.factories import programme_with_lists
+    from tests.governance.helpers import committee, committee_meeting
+
+    programme = programme_with_lists()
+    coordinator = login_as(Role.COORDINATOR, programme=programme)
+    meeting = committee_meeting(committee(programme), by=coordinator.user)
+
+    response = client.get(reverse("governance:forward", args=[meeting.pk]), {"decision": decision})
+
+    assert response.status_code == 404
