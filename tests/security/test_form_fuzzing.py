@@ -138,6 +138,27 @@ def state_pages(role: str) -> list[str]:
     user = User.objects.get(email=DEMO_ROLES[role])
     # Signed in as the invited person: accepting only needs a confirmation.
     urls = [invitation(user.email)] if role == "network" else []
+    if role == "coordinator":
+        # A manager's proposal waits for the coordinator: its confirmation and decline pages.
+        manager = (
+            Membership.objects.active()
+            .filter(programme=coordinator.programme, role="manager")
+            .order_by("pk")
+            .first()
+        )
+        if manager is not None:
+            proposal = accounts.invitation_propose(
+                programme=coordinator.programme,
+                email="personne.proposee@exemple.test",
+                first_name="Personne",
+                last_name="Proposée",
+                role="provider",
+                by=manager.user,
+            )
+            urls += [
+                reverse("accounts:proposal_confirm", args=[proposal.pk]),
+                reverse("accounts:proposal_decline", args=[proposal.pk]),
+            ]
     pathways = perms.pathways_visible_to(user)
     for state in Pathway._meta.get_field("state").choices:
         pathway = pathways.filter(state=state[0]).order_by("pk").first()
