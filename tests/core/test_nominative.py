@@ -55,6 +55,7 @@ FORMS = {
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(seed=1534, shuffle=0, form="initial_bare", kind="guardian")
 @given(
     seed=st.integers(0, 10**6),
     shuffle=st.integers(0, 10**6),
@@ -68,7 +69,9 @@ def test_a_name_is_found_however_it_is_disguised(seed, shuffle, form, kind):
     rnd = random.Random(shuffle)
     written = _disguise(FORMS[form](first, last), rnd)
     text = f"Point sur la situation : {written} a été orienté·e vers le CMP."
+    # Other candidates (children), never a namesake of the person written (the kind found is asserted).
     others = [Person(*_person(seed + 1 + i)) for i in range(5)]
+    others = [p for p in others if tokens(p.first_name)[:1] != tokens(first)[:1]]
 
     findings = find(text, people=[*others, Person(first, last, kind)], prefixes=["DEMO"])
 

@@ -135,3 +135,21 @@ def test_the_check_costs_two_queries_however_many_children(programme):
     with CaptureQueriesContext(connection) as queries:
         services.nominative_problems(programme, "Un texte ordinaire.")
     assert len(queries) == 2
+
+
+def test_the_copil_page_shows_the_refusal_on_the_highlights_field_and_keeps_nothing(
+    client, login_as, programme, world
+):
+    import html
+
+    from django.urls import reverse
+
+    login_as(Role.COORDINATOR, programme=programme)
+
+    response = client.post(
+        reverse("steering:copil"), {"highlights": "Bravo à Nicolas\u00a0S. pour ses progrès."}
+    )
+
+    assert response.status_code == 200
+    assert "« Nicolas S. »" in html.unescape(response.content.decode())
+    assert not CopilNote.objects.filter(highlights__contains="Bravo").exists()
