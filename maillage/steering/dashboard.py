@@ -129,6 +129,51 @@ def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
     return table
 
 
+def present_cross(
+    indicator: Indicator, *, shape: tuple[int, int], margins: list[str], suppressed: bool
+) -> Table:
+    """A cross-table published as a list: ``indicator.rows`` are its cells in row-major order
+    (``shape`` rows × columns) and ``margins`` label its row totals then its column totals, which
+    are published too (other pages print them). Two-way complementary suppression
+    (``suppression.protect_table``): no hidden cell is the only unknown of a row, a column or the
+    table, margins included."""
+    rows, cols = shape
+    values = [row.value or 0 for row in indicator.rows]
+    grid = [values[i * cols : (i + 1) * cols] for i in range(rows)]
+    protected = suppression.protect_table(grid)
+    if suppressed:
+        states = [state for line in protected.cell_states for state in line]
+        margin_states = protected.row_states + protected.col_states
+        total_state = protected.total_state
+    else:
+        states = [suppression.PUBLISHED] * len(values)
+        margin_states = [suppression.PUBLISHED] * (rows + cols)
+        total_state = suppression.PUBLISHED
+
+    def cell(label, value, state, key):
+        text = suppression.display(value, state) if state else _format(value)
+        return Cell(label, None if state else value, text, state, key)
+
+    cells = [
+        cell(row.label, v, st, row.key) for row, v, st in zip(indicator.rows, values, states, strict=True)
+    ]
+    margin_values = protected.row_totals + protected.col_totals
+    cells += [
+        cell(label, value, state, f"margin:{k}")
+        for k, (label, value, state) in enumerate(zip(margins, margin_values, margin_states, strict=True))
+    ]
+    total = cell(_("Total"), protected.total, total_state, "total")
+    return Table(
+        indicator.code,
+        indicator.label,
+        indicator.definition,
+        indicator.unit,
+        cells,
+        total,
+        indicator.available,
+    )
+
+
 def present(indicators, *, suppressed: bool) -> dict[str, Table]:
     tables = {code: present_one(indicator, suppressed=suppressed) for code, indicator in indicators.items()}
     beneficiaries, cost = tables.get("pathway_vs_collective"), tables.get("cost_per_child")

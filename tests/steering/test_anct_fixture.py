@@ -447,3 +447,90 @@ def test_a_steering_reader_gets_the_suppressed_figures_in_the_workbook(client, w
         ]
         == "< 5"
     )
+
+
+def _pdf_lines(content: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    return [" ".join(line.replace("\u00a0", " ").split()) for line in text.splitlines()]
+
+
+def test_the_copil_pdf_carries_the_hand_computed_figures(client, world):
+    client.force_login(world.user)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("steering:copil_pdf"), {"kind": "school", "year": "2025"})
+    assert response.status_code == 200
+    lines = set(_pdf_lines(response.content))
+    # The pack is suppressed whoever downloads it: the hand-computed figures, counts 1-4 as "< 5" and
+    # their complements as "s" (the smallest other cell of the breakdown).
+    expected = [
+        # key figures
+        "Enfants en parcours personnalisé 30",
+        "Orientations reçues 12",
+        "Délai moyen orientation → EPS (jours) 21,7",
+        "Réunions tenues 5",
+        "Coût par enfant s",  # 90 000 / 34 would give back the hidden total of beneficiaries
+        # beneficiaries
+        "Fille 13",
+        "Garçon 17",
+        "Total 30",
+        "2 à 5 ans s",
+        "6 à 10 ans 12",
+        "11 à 16 ans 9",
+        "17 ans et plus < 5",
+        "Maternelle 7",
+        "Élémentaire 12",
+        "Collège 8",
+        "Lycée < 5",
+        "Non scolarisé·e < 5",
+        "Réside en QPV 18",
+        "Ne réside pas en QPV s",
+        "Résidence non localisée < 5",
+        "Scolarisé·e en REP+ 10",
+        "Scolarisé·e en REP 10",
+        "Hors éducation prioritaire s",
+        "Établissement non renseigné < 5",
+        "Parents < 5",
+        # process
+        "École, collège ou lycée 7",
+        "PMI < 5",
+        "La famille elle-même < 5",
+        "Résultats scolaires 12",
+        "Isolement social 6",
+        "Orientations 12",
+        "Moyenne (jours) 21,7",
+        "Médiane (jours) 18,0",
+        "Moyenne (mois) 11,5",
+        "Médiane (mois) 12,0",
+        "Objectifs atteints < 5",
+        "Déménagement < 5",
+        "Refus de la famille < 5",
+        "Total 5",
+        "Part (%) 6 %",
+        "Scolarité < 5",
+        "Famille et parentalité < 5",
+        "Sans objectif rattaché < 5",
+        "Individuelle < 5",
+        "Collective < 5",
+        # meetings, staff, funding of the budget year 2025 (the calendar year 2025-2026 starts in)
+        "Comité de pilotage / CCRE 2",
+        "Équipe pluridisciplinaire de soutien (EPS) 3",
+        "Coordination 1",
+        "Référent·e de parcours 1,3",
+        "État — politique de la ville (PRE) 60 000 €",
+        "Commune / EPCI 25 000 €",
+        "CAF 5 000 €",
+        "Total 90 000 €",
+        "Total 8 000 €",
+        "Budget 2025",
+        "Commune / EPCI 25 000 € 8 000 €",
+        "Total 90 000 € 8 000 €",
+        "Comité de pilotage — 15 novembre 2025",
+        "Comité de pilotage — 15 juin 2026",
+    ]
+    missing = [line for line in expected if line not in lines]
+    assert missing == []
+    # Nothing withheld leaks: no exact small count next to its label, no cost per child, no 2025 line.
+    for leaked in ("17 ans et plus 2", "Lycée 1", "PMI 3", "Parents 3", "2 647", "55 000", "Total 34"):
+        assert not any(leaked in line for line in lines), leaked

@@ -329,3 +329,40 @@ def test_the_network_downloads_an_anct_workbook_consolidated_over_its_programmes
 
 def test_a_user_without_network_role_has_no_consolidated_workbook(client, elected):
     assert client.get(reverse("steering:network_anct")).status_code == 404
+
+
+# --- point 2: the cross-tables are protected both ways --------------------------------------------
+
+
+@pytest.mark.parametrize("role", AGGREGATE_ROLES)
+def test_the_territory_diagnosis_cross_table_is_protected_with_its_margins(client, role):
+    from maillage.steering import suppression as sup
+    from maillage.territories.enums import PriorityEducation
+    from tests.factories import SchoolFactory
+    from tests.steering.test_suppression import recomputable
+
+    programme = programme_with_lists()
+    rep = SchoolFactory(priority_education=PriorityEducation.REP)
+    ordinary = SchoolFactory(priority_education=PriorityEducation.NONE)
+    for n, qpv, school in [(3, True, rep), (10, True, ordinary), (10, False, rep), (10, False, ordinary)]:
+        for child in _followed(programme, n):
+            child.in_priority_area, child.school = qpv, school
+            child.save()
+    client.force_login(MembershipFactory(programme=programme, role=role).user)
+    table = client.get(reverse("steering:diagnosis")).context["tables"][1]
+    cells = {c.key: c for c in table.cells}
+    state = {k: c.state for k, c in cells.items()}
+    assert cells["qpv_rep"].text == "< 5"
+    # The reader knows every published cell and margin (the dashboard prints the margins too).
+    published = sup.ProtectedTable(
+        cells=[[3, 10], [10, 10]],
+        row_totals=[13, 20],
+        col_totals=[13, 20],
+        total=33,
+        cell_states=[[state["qpv_rep"], state["qpv_only"]], [state["rep_only"], state["neither"]]],
+        row_states=[state["margin:0"], state["margin:1"]],
+        col_states=[state["margin:2"], state["margin:3"]],
+        total_state=table.total.state,
+    )
+    assert recomputable(published) == []
+    assert "3" not in [c.text for c in table.cells]

@@ -22,7 +22,7 @@ from maillage.programmes.enums import Role
 from maillage.programmes.models import Programme
 from maillage.steering import anct, copil, queries, services
 from maillage.steering import indicators as ind
-from maillage.steering.dashboard import key_figures, present, present_one
+from maillage.steering.dashboard import key_figures, present, present_cross, present_one
 from maillage.steering.enums import PeriodKind
 from maillage.steering.models import BarometerRound, CopilNote, Target
 from maillage.www.context import current_membership
@@ -280,7 +280,17 @@ def diagnosis(request):
     scope = ind.Scope((programme.pk,), form.period())
     result = queries.territory_diagnosis(scope)
     suppressed = not perms.indicators_unsuppressed(request.user, programme)
-    tables = [present_one(i, suppressed=suppressed) for i in result["priority"]]
+    # Each priority table crosses residence (QPV or not) with the school (REP/REP+ or not); its
+    # margins are published (and printed on the dashboard): two-way suppression.
+    margins = [
+        _("Total résidence en QPV"),
+        _("Total résidence hors QPV"),
+        _("Total école REP/REP+"),
+        _("Total école hors éducation prioritaire"),
+    ]
+    tables = [
+        present_cross(i, shape=(2, 2), margins=margins, suppressed=suppressed) for i in result["priority"]
+    ]
     tables.append(present_one(result["needs"], suppressed=suppressed))
     return render(
         request,

@@ -167,4 +167,6 @@ def test_the_territory_diagnosis_counts_by_priority_geography(client, login_as):
     login_as(Role.COORDINATOR, programme=programme)
     tables = client.get(reverse("steering:diagnosis")).context["tables"]
     children = tables[1]
-    assert [c.text for c in children.cells] == ["5", "0", "0", "6"]
+    assert [c.text for c in children.cells[:4]] == ["5", "0", "0", "6"]
+    # The margins of the cross-table (residence, then school) are published with it.
+    assert [c.text for c in children.cells[4:]] == ["5", "6", "5", "6"]
