@@ -1,10 +1,10 @@
 """Two programmes' journal writes never wait for each other (issue #12, 4: no national lock).
 
-PostgreSQL only (SQLite locks the whole database on write). Deterministic: one thread takes programme
-A's chain head FOR UPDATE and holds it until told to let go; meanwhile, with a short
-``lock_timeout``, a write to programme B's chain (and to the platform's) must go through, and a
-write to programme A's own chain must time out — proof that it is that row, and only it, which is
-locked.
+PostgreSQL only (SQLite locks the whole database on write). Deterministic: one thread writes a
+journal entry of programme A and keeps its transaction open (as a slow page would) until told to let
+go; meanwhile, with a short ``lock_timeout``, a write to programme B's chain (and to the platform's)
+must go through, and a write to programme A's own chain must time out — proof that the writer holds
+A's head, and only it.
 """
 
 import threading
@@ -12,7 +12,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
-from maillage.audit.models import PLATFORM_CHAIN, AuditEvent, ChainHead
+from maillage.audit.models import PLATFORM_CHAIN, AuditEvent
 from maillage.audit.services import record, record_many, verify_chain
 from tests.factories import MembershipFactory
 
@@ -29,11 +29,12 @@ def _write(membership, *, timeout_ms: int) -> AuditEvent:
         return record(verb="child.viewed", actor=membership.user, membership=membership)
 
 
-class HeldHead:
-    """A second connection holding one chain head FOR UPDATE until ``release``."""
+class HeldWrite:
+    """A second connection that journals one entry of ``membership``'s programme and keeps its
+    transaction (and so whatever locks the write took) open until ``release``."""
 
-    def __init__(self, chain: int):
-        self.chain = chain
+    def __init__(self, membership):
+        self.membership = membership
         self.locked = threading.Event()
         self.release = threading.Event()
         self.errors: list[Exception] = []
@@ -42,7 +43,7 @@ class HeldHead:
     def _hold(self):
         try:
             with transaction.atomic():
-                ChainHead.objects.select_for_update().get(chain=self.chain)
+                record(verb="child.viewed", actor=self.membership.user, membership=self.membership)
                 self.locked.set()
                 self.release.wait(timeout=60)
         except Exception as error:  # noqa: BLE001 -- reported by the test
@@ -66,7 +67,7 @@ def test_a_write_to_programme_b_does_not_wait_for_programme_as_head():
     _write(a, timeout_ms=5000)  # both chains opened before the race
     _write(b, timeout_ms=5000)
 
-    with HeldHead(a.programme_id):
+    with HeldWrite(a):
         written = _write(b, timeout_ms=1000)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '1000ms'")
@@ -76,7 +77,7 @@ def test_a_write_to_programme_b_does_not_wait_for_programme_as_head():
 
     assert (written.chain, written.sequence) == (b.programme_id, 2)
     assert sign_in.chain == PLATFORM_CHAIN
-    assert _write(a, timeout_ms=5000).sequence == 2  # A writes again once its head is free
+    assert _write(a, timeout_ms=5000).sequence == 3  # A writes again once its head is free
     assert verify_chain() is None
 
 
@@ -85,7 +86,7 @@ def test_a_list_page_locks_only_the_heads_of_the_programmes_it_shows():
     for membership in (a, b, c):
         _write(membership, timeout_ms=5000)
 
-    with HeldHead(c.programme_id):
+    with HeldWrite(c):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '1000ms'")
             events = record_many(
