@@ -94,6 +94,7 @@ VERB_LABELS = {
     "meeting.situation_viewed": _("Consultation d'une situation à l'ordre du jour d'une EPS"),
     "meeting.situations_listed": _("Consultation des situations à inscrire à une EPS"),
     "meeting.decision_viewed": _("Consultation d'une situation pour le relevé de décisions"),
+    "meeting.document_downloaded": _("Téléchargement d'un document de réunion"),
     "body.created": _("Création d'une instance"),
     "body.updated": _("Modification d'une instance"),
     "body.member_added": _("Ajout d'un membre à une instance"),
@@ -237,6 +238,7 @@ EXPORT_VERBS = frozenset(
         "document.generated",
         "subject_access.exported",
         "fund_request.invoice_downloaded",
+        "meeting.document_downloaded",
     }
 )
 BREAK_GLASS_VERBS = frozenset({"break_glass.opened"})

@@ -712,11 +712,23 @@ def document_add(request, pk: int):
     )
 
 
-@not_sensitive
 @login_required
+@sensitive("meeting.document_downloaded")
 @nominative_document
 def document_download(request, pk: int):
-    document = get_object_or_404(perms.meeting_documents_readable_by(request.user), pk=pk)
+    document = get_object_or_404(
+        perms.meeting_documents_readable_by(request.user).select_related("meeting__body", "pathway"), pk=pk
+    )
+    # A document about a situation is nominative: the download is journaled on the pathway, so that it
+    # appears in « who consulted this file »; otherwise on the meeting.
+    record_access(
+        request,
+        document.pathway or document.meeting.body,
+        verb="meeting.document_downloaded",
+        circles=[document.circle],
+        document=document.pk,
+        meeting=document.meeting_id,
+    )
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,

@@ -342,6 +342,7 @@ def network(request):
     )
 
 
+@non_nominative_document  # aggregates across the level's programmes (step-up as an export)
 @recent_auth_required
 @not_sensitive
 @login_required

@@ -102,3 +102,24 @@ def test_a_document_cannot_name_a_situation_off_the_agenda(world):
     response = _upload(world, "Autre", circle=Circle.PARTNERS, pathway=other.pk)
     assert response.status_code == 200
     assert not MeetingDocument.objects.filter(title="Autre").exists()
+
+
+def test_a_download_is_journaled_on_the_situation_with_its_circle(world):
+    """A document about a situation is nominative: its download appears in « who consulted this file »."""
+    from maillage.audit.models import AuditEvent
+
+    document = world["documents"][PARTNERS_TITLE]
+    before = AuditEvent.objects.filter(verb="meeting.document_downloaded").count()
+    response = client_for(world["teacher"]).get(reverse("governance:document", args=[document.pk]))
+    assert response.status_code == 200
+    entries = AuditEvent.objects.filter(verb="meeting.document_downloaded")
+    assert entries.count() == before + 1
+    entry = entries.latest("pk")
+    assert entry.actor == world["teacher"].user
+    assert (entry.target_type, entry.target_id) == ("pathways.pathway", str(world["pathway"].pk))
+    assert entry.payload["circles"] == [Circle.PARTNERS]
+    # Nothing is journaled for a refused download.
+    client_for(world["teacher"]).get(
+        reverse("governance:document", args=[world["documents"][SECRET_TITLE].pk])
+    )
+    assert entries.count() == before + 1
