@@ -613,6 +613,19 @@ def test_every_query_parameter_of_every_get_page_survives_fuzzing_as_every_role(
         else:
             failures.append(f"{label}: {problem}")
 
+    def fuzz_drawn(role, path, query, params):
+        @settings(
+            max_examples=PARAM_EXAMPLES * len(params),
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(param=st.sampled_from(params), value=PARAM_VALUE)
+        def drawn(param, value):
+            attempt(role, path, query, param, value)
+
+        drawn()
+
     for role, path, query, linked in get_targets(discovered):
         if role not in clients:
             clients[role] = client_for(role)
@@ -623,20 +636,8 @@ def test_every_query_parameter_of_every_get_page_survives_fuzzing_as_every_role(
         for param in params:
             for value in FIXED_VALUES:
                 attempt(role, path, query, param, value)
-        if not params:
-            continue
-
-        @settings(
-            max_examples=PARAM_EXAMPLES * len(params),
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(param=st.sampled_from(params), value=PARAM_VALUE)
-        def drawn(param, value, role=role, path=path, query=query):
-            attempt(role, path, query, param, value)
-
-        drawn()
+        if params:
+            fuzz_drawn(role, path, query, params)
 
     print(
         f"\nquery-parameter fuzzing: {parameters} (page, role, parameter) triples, {requests} requests "
