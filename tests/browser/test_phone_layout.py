@@ -124,6 +124,3 @@ def test_no_page_of_the_role_scrolls_sideways_on_a_phone_and_axe_is_clean(
     visited = crawl_on_phone(phone, live_server)
     print(f"\n{who}: {len(visited)} pages at 390 px: {visited}")
     assert len(visited) >= 3
-    if who == "referrer":
-        phone.goto(live_server.url + reverse("referrals:detail", args=[people["referral"].pk]))
-        expect(phone.get_by_role("heading", level=1)).to_contain_text("Orientation d'Inès")

@@ -50,3 +50,21 @@ def test_no_select_shows_djangos_dashes_as_its_empty_choice():
     html = str(AnyForm()) + str(AModelForm())
     assert DJANGO_EMPTY_LABEL not in html
     assert "Choisir dans la liste" in str(AnyForm())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "heading"), [("Inès", "Orientation d'Inès"), ("Nicolas", "Orientation de Nicolas")]
+)
+def test_the_referral_page_elides_before_the_childs_name(client, login_as, first, heading):
+    from django.urls import reverse
+
+    from maillage.programmes.enums import Role
+    from tests.factories import programme_with_lists
+    from tests.www.referrals.helpers import make_referral
+
+    programme = programme_with_lists()
+    referral = make_referral(programme, child_first_name=first)
+    login_as(Role.COORDINATOR, programme=programme)
+    body = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert heading in body.replace("&#x27;", "'")

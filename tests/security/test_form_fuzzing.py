@@ -634,19 +634,7 @@ def test_every_query_parameter_of_every_get_page_survives_fuzzing_as_every_role(
         else:
             failures.append(f"{label}: {problem}")
 
-    for role, path, query, linked in get_targets(discovered):
-        if role not in clients:
-            clients[role] = client_for(role)
-        with recording_parameter_reads() as read:
-            get_page(clients[role], path, {**query, **{name: "1" for name in KNOWN_PARAMETERS}})
-        params = sorted((read | linked | set(query)) - {"csrfmiddlewaretoken"})
-        parameters += len(params)
-        for param in params:
-            for value in FIXED_VALUES:
-                attempt(role, path, query, param, value)
-        if not params:
-            continue
-
+    def fuzz_drawn(role, path, query, params):
         @settings(
             max_examples=PARAM_EXAMPLES * len(params),
             deadline=None,
@@ -654,10 +642,26 @@ def test_every_query_parameter_of_every_get_page_survives_fuzzing_as_every_role(
             suppress_health_check=list(HealthCheck),
         )
         @given(param=st.sampled_from(params), value=PARAM_VALUE)
-        def drawn(param, value, role=role, path=path, query=query):
+        def drawn(param, value):
             attempt(role, path, query, param, value)
 
         drawn()
+
+    for role, path, query, linked in get_targets(discovered):
+        if role not in clients:
+            clients[role] = client_for(role)
+        with recording_parameter_reads() as read:
+            try:
+                get_page(clients[role], path, {**query, **{name: "1" for name in KNOWN_PARAMETERS}})
+            except Exception:  # noqa: BLE001, S110 -- the parameters read so far are kept; the values are fuzzed below
+                pass
+        params = sorted((read | linked | set(query)) - {"csrfmiddlewaretoken"})
+        parameters += len(params)
+        for param in params:
+            for value in FIXED_VALUES:
+                attempt(role, path, query, param, value)
+        if params:
+            fuzz_drawn(role, path, query, params)
 
     print(
         f"\nquery-parameter fuzzing: {parameters} (page, role, parameter) triples, {requests} requests "
