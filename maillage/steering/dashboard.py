@@ -146,12 +146,17 @@ def present_cross(
     (``shape`` rows × columns) and ``margins`` label its row totals then its column totals, which
     are published too (other pages print them). Two-way complementary suppression
     (``suppression.protect_table``): no hidden cell is the only unknown of a row, a column or the
-    table, margins included."""
+    table, margins included. ``linked`` (cell key, ``margin:k`` or ``"total"`` -> state) replaces
+    the table's own decision by the one shared with the other tables built on the same counts."""
     rows, cols = shape
     values = [row.value or 0 for row in indicator.rows]
     grid = [values[i * cols : (i + 1) * cols] for i in range(rows)]
     protected = suppression.protect_table(grid)
-    if suppressed:
+    if suppressed and linked is not None:
+        states = [linked[row.key] for row in indicator.rows]
+        margin_states = [linked[f"margin:{k}"] for k in range(rows + cols)]
+        total_state = linked["total"]
+    elif suppressed:
         states = [state for line in protected.cell_states for state in line]
         margin_states = protected.row_states + protected.col_states
         total_state = protected.total_state

@@ -234,8 +234,8 @@ def protect_linked(
     primary = {g for g in groups if is_small(value[g])}
     concealed = primary | {g for g, keys in groups.items() if set(keys) & hidden}
 
-    def cost(g):
-        return (value[g] == 0, value[g])
+    def cost(g):  # ties broken by the figure itself: the same decision on every run
+        return (value[g] == 0, value[g], g)
 
     while True:
         published = sorted((g for g in groups if g not in concealed), key=lambda g: (g in fixed, cost(g)))
