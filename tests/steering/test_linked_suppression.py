@@ -253,3 +253,23 @@ class LinkedTablesTests(TestCase):
             for row in self.client.get(reverse("steering:structuring")).context["rows"]:
                 reading.add("structuring", vector_of("structuring", ""), str(row["children_text"]))
         reading.check()
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts=populations)
+def test_the_shared_decision_leaves_no_hidden_count_solvable_from_the_union_of_its_tables(counts):
+    """The same check without pages, on many more populations: every figure ``geography_states``
+    decides (dashboard breakdowns, diagnosis cells and margins, the total printed everywhere)."""
+    from maillage.steering.dashboard import geography_states
+
+    truth = {("geo", atom): n for atom, n in counts.items()}
+    reading = Reading(truth)
+    for code, states in geography_states(counts).items():
+        for key, state in states.items():
+            vector = EVERYONE if code == "children" else vector_of(code, key)
+            value = reading.value(tuple(sorted(vector.items())))
+            text = sup.display(value, state) if state else str(value)
+            reading.add(code, vector, text)
+            if 0 < value < 5:
+                assert state == sup.PRIMARY
+    reading.check()
