@@ -62,11 +62,16 @@ def _format(value, unit: str = "") -> str:
     return formatting.with_unit(value, unit)
 
 
-def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
+def present_one(indicator: Indicator, *, suppressed: bool, linked: dict | None = None) -> Table:
+    """One indicator as shown; ``linked`` (row key or ``"total"`` -> state) gives the decisions
+    taken jointly with the other tables publishing the same counts (see ``geography_states``)."""
     states = [suppression.PUBLISHED] * len(indicator.rows)
     total_state = suppression.PUBLISHED
     notes = []
-    if suppressed and indicator.people and indicator.available:
+    if suppressed and linked is not None:
+        states = [linked[row.key] for row in indicator.rows]
+        total_state = linked["total"]
+    elif suppressed and indicator.people and indicator.available:
         values = [row.value or 0 for row in indicator.rows]
         if indicator.additive:
             # The number of children in a pathway is the total of every breakdown: it is public,
@@ -130,18 +135,28 @@ def present_one(indicator: Indicator, *, suppressed: bool) -> Table:
 
 
 def present_cross(
-    indicator: Indicator, *, shape: tuple[int, int], margins: list[str], suppressed: bool
+    indicator: Indicator,
+    *,
+    shape: tuple[int, int],
+    margins: list[str],
+    suppressed: bool,
+    linked: dict | None = None,
 ) -> Table:
     """A cross-table published as a list: ``indicator.rows`` are its cells in row-major order
     (``shape`` rows × columns) and ``margins`` label its row totals then its column totals, which
     are published too (other pages print them). Two-way complementary suppression
     (``suppression.protect_table``): no hidden cell is the only unknown of a row, a column or the
-    table, margins included."""
+    table, margins included. ``linked`` (cell key, ``margin:k`` or ``"total"`` -> state) replaces
+    the table's own decision by the one shared with the other tables built on the same counts."""
     rows, cols = shape
     values = [row.value or 0 for row in indicator.rows]
     grid = [values[i * cols : (i + 1) * cols] for i in range(rows)]
     protected = suppression.protect_table(grid)
-    if suppressed:
+    if suppressed and linked is not None:
+        states = [linked[row.key] for row in indicator.rows]
+        margin_states = [linked[f"margin:{k}"] for k in range(rows + cols)]
+        total_state = linked["total"]
+    elif suppressed:
         states = [state for line in protected.cell_states for state in line]
         margin_states = protected.row_states + protected.col_states
         total_state = protected.total_state
@@ -174,8 +189,76 @@ def present_cross(
     )
 
 
+_QPV = {"yes": ["yes"], "not": ["no", "unknown"], "all": ["yes", "no", "unknown"]}
+_SCHOOL = {"rep": ["REP+", "REP"], "not": ["none", "unknown"], "all": ["REP+", "REP", "none", "unknown"]}
+# The territory diagnosis's cross-table of children (``queries.territory_diagnosis``): residence in
+# a QPV or not (unlocated counts as not) × school REP/REP+ or not (unknown counts as not), in the
+# order of its cells then of its margins (rows, then columns).
+DIAGNOSIS_CELLS = {
+    "qpv_rep": ("yes", "rep"),
+    "qpv_only": ("yes", "not"),
+    "rep_only": ("not", "rep"),
+    "neither": ("not", "not"),
+    "margin:0": ("yes", "all"),
+    "margin:1": ("not", "all"),
+    "margin:2": ("all", "rep"),
+    "margin:3": ("all", "not"),
+    "total": ("all", "all"),
+}
+
+
+def geography_states(joint: dict) -> dict[str, dict[str, str]]:
+    """One suppression decision for every table built on the children by residence × school
+    (``joint``, from ``indicators.priority_geography``): the dashboard's breakdown by QPV and by
+    priority education (also in the comité PDF, the ANCT workbooks and the network page) and the
+    territory diagnosis's cross-table with its margins. A reader holding all of them solves no
+    hidden count (``suppression.protect_linked``); the number of children followed is printed on
+    every page, so it is never a complement. Returns ``indicator code -> key -> state``."""
+    figures: dict = {}
+    for qpv in ["yes", "no", "unknown"]:
+        figures[("children_by_qpv", qpv)] = {(qpv, s): 1 for s in _SCHOOL["all"]}
+    for school in _SCHOOL["all"]:
+        figures[("children_by_priority_education", school)] = {(q, school): 1 for q in _QPV["all"]}
+    for key, (qpv, school) in DIAGNOSIS_CELLS.items():
+        figures[("diagnosis_children", key)] = {(q, s): 1 for q in _QPV[qpv] for s in _SCHOOL[school]}
+    everyone = {(q, s): 1 for q in _QPV["all"] for s in _SCHOOL["all"]}
+    for code in ["children_by_qpv", "children_by_priority_education", "children"]:
+        figures[(code, "total")] = everyone
+    values = {
+        key: sum(joint.get(atom, 0) * c for atom, c in vector.items()) for key, vector in figures.items()
+    }
+    states = suppression.protect_linked(
+        figures, values, published_elsewhere=frozenset({("children", "total")})
+    )
+    result: dict[str, dict[str, str]] = {}
+    for (code, key), state in states.items():
+        result.setdefault(code, {})[key] = state
+    return result
+
+
+def cross_states(indicator: Indicator) -> dict[str, str]:
+    """The decisions for a 2 × 2 cross-table published as ``present_cross`` does (cells in
+    row-major order, then row margins, then column margins) whose grand total is printed elsewhere
+    (the referrals received, the children followed): never a complement."""
+    keys = [row.key for row in indicator.rows]
+    figures = {key: {key: 1} for key in keys}
+    for k, members in enumerate([keys[0:2], keys[2:4], keys[0::2], keys[1::2]]):
+        figures[f"margin:{k}"] = dict.fromkeys(members, 1)
+    figures["total"] = dict.fromkeys(keys, 1)
+    values = {row.key: row.value or 0 for row in indicator.rows}
+    values.update({k: sum(values[a] for a in v) for k, v in figures.items() if k not in values})
+    return suppression.protect_linked(figures, values, published_elsewhere=frozenset({"total"}))
+
+
 def present(indicators, *, suppressed: bool) -> dict[str, Table]:
-    tables = {code: present_one(indicator, suppressed=suppressed) for code, indicator in indicators.items()}
+    linked = {}
+    qpv = indicators.get("children_by_qpv")
+    if suppressed and qpv is not None and qpv.joint is not None:
+        linked = geography_states(qpv.joint)
+    tables = {
+        code: present_one(indicator, suppressed=suppressed, linked=linked.get(code))
+        for code, indicator in indicators.items()
+    }
     beneficiaries, cost = tables.get("pathway_vs_collective"), tables.get("cost_per_child")
     if suppressed and beneficiaries and cost and beneficiaries.total and beneficiaries.total.hidden:
         # The cost per child divides the funding (public) by the hidden total: it would give it back.

@@ -178,6 +178,9 @@ class Indicator:
     # Number of observations behind a mean or a median (suppressed when small).
     observations: int | None = None
     available: bool = True
+    # Counts by two dimensions at once (``(row key, column key) -> count``) behind linked tables,
+    # never published: the suppression of every table built on them reads it (one decision).
+    joint: dict | None = None
 
     @property
     def values(self) -> list:
@@ -329,13 +332,42 @@ def children_by_school_level(scope: Scope) -> Indicator:
     )
 
 
+QPV_STATUSES = [
+    ("yes", _("Réside en QPV"), Q(in_priority_area=True)),
+    ("no", _("Ne réside pas en QPV"), Q(in_priority_area=False)),
+    ("unknown", _("Résidence non localisée"), Q(in_priority_area__isnull=True)),
+]
+SCHOOL_STATUSES = [
+    ("REP+", _("Scolarisé·e en REP+"), Q(school__priority_education="REP+")),
+    ("REP", _("Scolarisé·e en REP"), Q(school__priority_education="REP")),
+    ("none", _("Hors éducation prioritaire"), Q(school__isnull=False, school__priority_education="")),
+    ("unknown", _("Établissement non renseigné"), Q(school__isnull=True)),
+]
+
+
+def priority_geography(scope: Scope) -> dict:
+    """Children followed, by residence (QPV) × school (REP+/REP): the counts behind the dashboard's
+    two breakdowns and the territory diagnosis's cross-table (one query)."""
+    result = followed_children(scope).aggregate(
+        **{
+            f"n_{i}_{j}": Count("pk", filter=q & s)
+            for i, (_k, _l, q) in enumerate(QPV_STATUSES)
+            for j, (_k2, _l2, s) in enumerate(SCHOOL_STATUSES)
+        }
+    )
+    return {
+        (qpv, school): result[f"n_{i}_{j}"]
+        for i, (qpv, _l, _q) in enumerate(QPV_STATUSES)
+        for j, (school, _l2, _s) in enumerate(SCHOOL_STATUSES)
+    }
+
+
 def children_by_qpv(scope: Scope) -> Indicator:
-    spec = [
-        ("yes", _("Réside en QPV"), Q(in_priority_area=True)),
-        ("no", _("Ne réside pas en QPV"), Q(in_priority_area=False)),
-        ("unknown", _("Résidence non localisée"), Q(in_priority_area__isnull=True)),
+    joint = priority_geography(scope)
+    rows = [
+        Row(key, str(label), sum(v for (qpv, _s), v in joint.items() if qpv == key))
+        for key, label, _q in QPV_STATUSES
     ]
-    rows = _counts(followed_children(scope), spec)
     return Indicator(
         "children_by_qpv",
         str(_("Enfants suivis en parcours, selon la résidence en quartier prioritaire")),
@@ -347,17 +379,12 @@ def children_by_qpv(scope: Scope) -> Indicator:
         ),
         rows,
         total=sum(r.value for r in rows),
+        joint=joint,
     )
 
 
 def children_by_priority_education(scope: Scope) -> Indicator:
-    spec = [
-        ("REP+", _("Scolarisé·e en REP+"), Q(school__priority_education="REP+")),
-        ("REP", _("Scolarisé·e en REP"), Q(school__priority_education="REP")),
-        ("none", _("Hors éducation prioritaire"), Q(school__isnull=False, school__priority_education="")),
-        ("unknown", _("Établissement non renseigné"), Q(school__isnull=True)),
-    ]
-    rows = _counts(followed_children(scope), spec)
+    rows = _counts(followed_children(scope), [(k, label, q) for k, label, q in SCHOOL_STATUSES])
     return Indicator(
         "children_by_priority_education",
         str(_("Enfants suivis en parcours, selon l'éducation prioritaire de l'établissement")),

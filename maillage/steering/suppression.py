@@ -20,6 +20,7 @@ else closes the cycle.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import product
 
 THRESHOLD = 5
@@ -201,3 +202,88 @@ def protect_table(
         col_states=[state((rows, j)) for j in range(cols)],
         total_state=state((rows, cols)),
     )
+
+
+# --- linked tables --------------------------------------------------------------------------------
+
+
+def protect_linked(
+    figures: dict,
+    values: dict,
+    *,
+    hidden: frozenset = frozenset(),
+    published_elsewhere: frozenset = frozenset(),
+) -> dict:
+    """One suppression decision for figures published by several linked tables.
+
+    ``figures`` maps a key to its vector (a dict ``atom -> coefficient``) over the underlying
+    counts (the atoms: e.g. children by residence × school), ``values`` maps it to its value.
+    Figures with the same vector are one figure (the same count printed on two pages): they share
+    their state. A count from 1 to 4 is hidden (primary), so is every key of ``hidden``; then, as
+    long as a hidden figure is a linear combination of the published ones (a reader solves for
+    it), the cheapest published figure used by that combination is hidden too (a complement).
+    Figures of ``published_elsewhere`` (printed on pages outside these tables) are never
+    complements. Returns ``key -> state``.
+    """
+    groups: dict[tuple, list] = {}
+    for key, vector in figures.items():
+        groups.setdefault(tuple(sorted((a, c) for a, c in vector.items() if c)), []).append(key)
+    vectors = {g: dict(g) for g in groups}
+    value = {g: values[keys[0]] for g, keys in groups.items()}
+    fixed = {g for g, keys in groups.items() if set(keys) & published_elsewhere}
+    primary = {g for g in groups if is_small(value[g])}
+    concealed = primary | {g for g, keys in groups.items() if set(keys) & hidden}
+
+    def cost(g):  # ties broken by the figure itself: the same decision on every run
+        return (value[g] == 0, value[g], g)
+
+    while True:
+        published = sorted((g for g in groups if g not in concealed), key=lambda g: (g in fixed, cost(g)))
+        # An echelon basis of the published figures, cheapest first, each with the published
+        # figures it combines (so that a solved hidden figure names the cells it was solved from).
+        basis: list[tuple] = []
+        for g in published:
+            rest, combination = _echelon(basis, vectors[g])
+            if rest:
+                made_of = {f: -c for f, c in combination.items()}
+                made_of[g] = made_of.get(g, 0) + 1
+                basis.append((min(rest), rest, made_of))
+        leak = None
+        for g in sorted(concealed, key=cost):
+            rest, combination = _echelon(basis, vectors[g])
+            if not rest:
+                leak = set(combination)
+                break
+        if leak is None:
+            break
+        candidates = sorted((g for g in leak if g not in fixed), key=cost)
+        if not candidates:  # nothing but figures printed elsewhere: hide everything linked
+            concealed |= set(groups) - fixed
+            break
+        concealed.add(candidates[0])
+    states = {}
+    for g, keys in groups.items():
+        state = PRIMARY if g in primary else COMPLEMENT if g in concealed else PUBLISHED
+        for key in keys:
+            states[key] = state
+    return states
+
+
+def _echelon(basis: list[tuple], vector: dict) -> tuple[dict, dict]:
+    """``vector`` reduced by an echelon basis; each basis entry is (pivot atom, vector, its
+    combination of published figures). Returns the remainder and the combination of published
+    figures that was subtracted (when the remainder is empty, ``vector`` equals that combination)."""
+    rest = {atom: Fraction(c) for atom, c in vector.items() if c}
+    combination: dict = {}
+    for pivot, pivot_vector, made_of in basis:
+        if rest.get(pivot):
+            factor = rest[pivot] / pivot_vector[pivot]
+            for atom, c in pivot_vector.items():
+                rest[atom] = rest.get(atom, 0) - factor * c
+                if not rest[atom]:
+                    del rest[atom]
+            for figure, c in made_of.items():
+                combination[figure] = combination.get(figure, 0) + factor * c
+                if not combination[figure]:
+                    del combination[figure]
+    return rest, combination

@@ -22,7 +22,14 @@ from maillage.programmes.enums import Role
 from maillage.programmes.models import Programme
 from maillage.steering import anct, copil, queries, services
 from maillage.steering import indicators as ind
-from maillage.steering.dashboard import key_figures, present, present_cross, present_one
+from maillage.steering.dashboard import (
+    cross_states,
+    geography_states,
+    key_figures,
+    present,
+    present_cross,
+    present_one,
+)
 from maillage.steering.enums import PeriodKind
 from maillage.steering.models import BarometerRound, CopilNote, Target
 from maillage.www.context import current_membership
@@ -288,8 +295,15 @@ def diagnosis(request):
         _("Total école REP/REP+"),
         _("Total école hors éducation prioritaire"),
     ]
+    # The children's table shares its decisions with the dashboard's breakdowns by QPV and by
+    # priority education (the same counts): one decision per count, whatever the page.
+    linked = {
+        "diagnosis_referrals": cross_states(result["priority"][0]),
+        "diagnosis_children": geography_states(ind.priority_geography(scope))["diagnosis_children"],
+    }
     tables = [
-        present_cross(i, shape=(2, 2), margins=margins, suppressed=suppressed) for i in result["priority"]
+        present_cross(i, shape=(2, 2), margins=margins, suppressed=suppressed, linked=linked.get(i.code))
+        for i in result["priority"]
     ]
     tables.append(present_one(result["needs"], suppressed=suppressed))
     return render(
