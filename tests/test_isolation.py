@@ -68,6 +68,20 @@ def _invitation(programme):
     return {"pk": invitation.pk}, invitation
 
 
+def _proposal(programme):
+    """A manager's proposal waiting for a coordinator: no link, no expiry until confirmed."""
+    invitation = Invitation.objects.create(
+        email="zephyrine.proposee@exemple.test",
+        first_name="Zéphyrine",
+        last_name=SECRET,
+        programme=programme,
+        role=Role.REFERENT,
+        invited_by=UserFactory(),
+    )
+    assert invitation.is_proposal
+    return {"pk": invitation.pk}, invitation
+
+
 def _membership(programme):
     membership = MembershipFactory(programme=programme, role=Role.REFERENT, user__last_name=SECRET)
     return {"pk": membership.pk}, membership
@@ -200,6 +214,9 @@ PK_URLS = {
     "journal:consultations_pdf": _child,
     "journal:pathway_consultations": _pathway,
     "accounts:invitation_revoke": _invitation,
+    "accounts:proposal_confirm": _proposal,
+    "accounts:proposal_decline": _proposal,
+    "governance:pathway_to_eps": _pathway,
     "accounts:membership_end": _membership,
     "referrals:detail": _referral,
     **governance_registries.pk_urls(SECRET),

@@ -128,6 +128,13 @@ VERB_LABELS = {
     "invitation.created": _("Envoi d'une invitation"),
     "invitation.revoked": _("Annulation d'une invitation"),
     "invitation.accepted": _("Acceptation d'une invitation"),
+    "invitation.proposed": _("Proposition d'un accès par la gestion"),
+    "invitation.confirmed": _("Confirmation d'une proposition d'accès"),
+    "invitation.declined": _("Refus d'une proposition d'accès"),
+    "team.granted": _("Accès aux données nominatives accordé"),
+    "team.proposed": _("Accès aux données nominatives proposé"),
+    "team.declined": _("Proposition d'accès refusée"),
+    "team.ended": _("Accès aux données nominatives retiré"),
     # Account security (issue 5): second factor and sessions.
     "mfa.factor_added": _("Ajout d'un second facteur d'authentification"),
     "mfa.factor_removed": _("Retrait d'un second facteur d'authentification"),

@@ -130,7 +130,26 @@ def sensitive_urls(case_class) -> dict:
         w = eps_world(world.programme)
         return case_class({"pk": w["item"].pk}, [w["pathway"]])
 
+    def document(world):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from maillage.governance.services import document_add
+        from maillage.pathways.enums import Circle
+
+        w = eps_world(world.programme)
+        upload = SimpleUploadedFile("ordre.pdf", SMALL_PDF, "application/pdf")
+        doc = document_add(
+            meeting=w["meeting"],
+            title="Emploi du temps",
+            upload=upload,
+            by=w["coordinator"].user,
+            circle=Circle.PARTNERS,
+            pathway=w["pathway"],
+        )
+        return case_class({"pk": doc.pk}, [w["pathway"]])
+
     return {
+        "governance:document": document,
         "governance:meeting": meeting,
         "governance:situation_add": situations,
         "governance:decision": decision,

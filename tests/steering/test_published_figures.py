@@ -78,6 +78,13 @@ def published_numbers(text: str) -> set[Decimal]:
     return found
 
 
+def figures_of(text: str, programme) -> set[Decimal]:
+    """The published numbers, less those of generated identifiers (the factory's programme name, e-mail
+    addresses), which are not figures and would make the check depend on database ids."""
+    text = re.sub(r"\S+@\S+", " ", text.replace(programme.name, " "))
+    return published_numbers(text)
+
+
 def recoverable_counts(numbers: set[Decimal], unit_cost: Decimal) -> set[int]:
     """Counts 1-4 a reader solves for from a unit cost: a published number equal to unit cost × n, or
     the difference of two published numbers (a total minus the published parts) equal to it."""
@@ -189,7 +196,7 @@ def small_action():
 def test_the_coordinator_sees_the_cost_that_the_check_below_would_catch(client, small_action):
     client.force_login(MembershipFactory(programme=small_action, role=Role.COORDINATOR).user)
     body = page_text(client.get(reverse("steering:budget")).content.decode())
-    assert 3 in recoverable_counts(published_numbers(body), UNIT)
+    assert 3 in recoverable_counts(figures_of(body, small_action), UNIT)
 
 
 @pytest.mark.parametrize("role", AGGREGATE_ROLES)
@@ -199,7 +206,7 @@ def test_no_number_of_the_budget_page_gives_back_a_withheld_count(client, small_
     assert response.status_code == 200
     body = page_text(response.content.decode())
     assert "Atelier théâtre" in body and "&lt; 5" in body
-    assert recoverable_counts(published_numbers(body), UNIT) == set()
+    assert recoverable_counts(figures_of(body, small_action), UNIT) == set()
     summary = response.context["summary"]
     assert summary["costs"]["offers_text"] == "s" and summary["costs"]["total_text"] == "s"
 
@@ -211,7 +218,7 @@ def test_no_number_of_the_copil_pdf_gives_back_a_withheld_count(client, small_ac
     assert response.status_code == 200
     text = _pdf_text(response.content)
     assert "5 500 €" in text.replace("\u00a0", " ")  # the funding of the budget year is there
-    assert recoverable_counts(published_numbers(text), UNIT) == set()
+    assert recoverable_counts(figures_of(text, small_action), UNIT) == set()
 
 
 # --- point 15: one suppression decision, one formatter -------------------------------------------

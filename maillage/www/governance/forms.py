@@ -1,9 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from maillage import permissions as perms
 from maillage.governance.enums import AttendanceStatus, BodyKind, DigestFrequency
 from maillage.pathways.enums import HEALTH_DIMENSIONS, Circle, Dimension
-from maillage.pathways.models import Pathway
 from maillage.www.programmes.forms import DsfrForm
 
 
@@ -227,7 +227,10 @@ class DocumentForm(forms.Form):
     def __init__(self, *args, pathways=None, labels=None, **kwargs):
         super().__init__(*args, **kwargs)
         labels = labels or {}
-        self.fields["pathway"].queryset = pathways if pathways is not None else Pathway.objects.none()
+        # Without the situations of the meeting, none: the scope of nobody.
+        self.fields["pathway"].queryset = (
+            pathways if pathways is not None else perms.pathways_visible_to(None)
+        )
         self.fields["pathway"].label_from_instance = lambda p: labels.get(p.pk, p.case_code)
 
     def clean_circle(self):

@@ -38,7 +38,6 @@ from maillage.governance.models import (
     NotificationPreference,
 )
 from maillage.pathways.enums import Circle, PathwayState
-from maillage.pathways.models import Pathway
 from maillage.programmes.models import Membership, Programme
 from maillage.www.context import current_membership
 from maillage.www.governance import forms
@@ -680,7 +679,12 @@ def attendance_edit(request, pk: int):
 def document_add(request, pk: int):
     meeting = _meeting_or_404(request, pk)
     _managed_or_403(request, meeting.body)
-    situations = Pathway.objects.filter(agenda_items__meeting=meeting).select_related("child__school")
+    situations = (
+        perms.pathways_visible_to(request.user)
+        .filter(agenda_items__meeting=meeting)
+        .distinct()
+        .select_related("child__school")
+    )
     form = forms.DocumentForm(
         request.POST or None,
         request.FILES or None,

@@ -128,7 +128,7 @@ def test_the_page_shows_the_fiche_history_and_eligibility_in_words(client, coord
 
     body = text_of(client.get(detail_url(referral)))
 
-    assert f"Orientation de Inès {SENTINEL.upper()}" in body
+    assert f"Orientation d'Inès {SENTINEL.upper()}" in body
     assert "Mme Morel, directrice" in body
     assert "Santé" in body
     assert CONTEXT in body
