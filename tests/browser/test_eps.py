@@ -162,7 +162,8 @@ def referent_adds_their_situation(page, live_server, referent, pathway, meeting_
     follow(page, page.get_by_role("link", name="Inscrire une situation"))
     arrive(page, "Inscrire une situation")
     select = field(page, "Situation")
-    expect(select.locator("option")).to_have_count(1)  # their own situation only
+    expect(select.locator("option").first).to_have_text("Choisir une situation")  # nothing preselected
+    expect(select.locator("option:not([value=''])")).to_have_count(1)  # their own situation only
     child = pathway.child
     select.select_option(label=f"{child.first_name} {child.last_name.upper()} — {pathway.case_code}")
     follow(page, page.get_by_role("button", name="Inscrire à l'ordre du jour"))

@@ -319,6 +319,11 @@ def referent_leads_the_pathway(page, live_server, team) -> None:
     expect_message(page, "L'action est ajoutée au plan.")
     expect(page.locator("#plan").get_by_role("listitem").filter(has_text=ACTION)).to_be_visible()
 
+    # « Parcours en cours » only after an EPS that met decided on the situation (its own journey is
+    # tests/browser/test_eps.py): the decision is recorded here as the EPS would have.
+    pathway = Pathway.objects.get(child__last_name=CHILD_LAST, programme=team["programme"])
+    eps_decided(pathway, by=team["coordinator"].user)
+    page.reload()
     follow(page, step_button(page, "Parcours en cours"))
     expect_message(page, "Le parcours est passé à l'étape « Parcours en cours ».")
     axe_check(page)  # the pathway page, active, with its diagnosis and plan
