@@ -111,7 +111,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Renews the session and records its activity at most once a minute (allauth's own middleware
+    # and SESSION_SAVE_EVERY_REQUEST wrote at every request, read-only pages included).
+    "maillage.accounts.middleware.SessionHeartbeatMiddleware",
     "maillage.accounts.middleware.SessionLifetimeMiddleware",
     "maillage.accounts.mfa.MFAEnrolmentMiddleware",
     "maillage.core.middleware.RequestContextMiddleware",
@@ -143,7 +145,11 @@ TEMPLATES = [
 # Database: embedded SQLite by default, PostgreSQL through DATABASE_URL.
 (BASE_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'maillage.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -328,10 +334,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# 30 minutes idle (the cookie and the stored session are renewed at every request), 10 hours
-# at most after the login (maillage.accounts.middleware.SessionLifetimeMiddleware).
+# 30 minutes idle (the stored session is renewed by activity, at most once a minute:
+# maillage.accounts.middleware.SessionHeartbeatMiddleware), 10 hours at most after the login
+# (maillage.accounts.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+MAILLAGE_SESSION_HEARTBEAT_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 MAILLAGE_SESSION_ABSOLUTE_SECONDS = 10 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True

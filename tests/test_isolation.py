@@ -8,6 +8,7 @@ being covered here: add it to the registry in the same change.
 import datetime
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -263,13 +264,27 @@ def _client_of(role, programme) -> Client:
     return client
 
 
+@pytest.fixture(scope="module")
+def two_programmes(django_db_setup, django_db_blocker):
+    """Built once for the module, rolled back at its end: a member of each role in programme A, and
+    for each URL of the registry its object in a programme B of its own. Each test then only sends its
+    two requests (and whatever a test changes is rolled back after it)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        programme_a = ProgrammeFactory()
+        users = {role: MembershipFactory(role=role, programme=programme_a).user for role in ROLES}
+        objects = {url_name: PK_URLS[url_name](ProgrammeFactory()) for url_name in sorted(PK_URLS)}
+        yield users, objects
+        transaction.set_rollback(True)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url_name", sorted(PK_URLS))
-def test_no_role_of_programme_a_reaches_an_object_of_programme_b(url_name, role):
-    programme_a, programme_b = ProgrammeFactory(), ProgrammeFactory()
-    kwargs, obj = PK_URLS[url_name](programme_b)
+def test_no_role_of_programme_a_reaches_an_object_of_programme_b(url_name, role, two_programmes):
+    users, objects = two_programmes
+    kwargs, obj = objects[url_name]
     updated_at = type(obj).objects.filter(pk=obj.pk).values_list("updated_at", flat=True).get()
-    client = _client_of(role, programme_a)
+    client = Client()
+    client.force_login(users[role])
     url = reverse(url_name, kwargs=kwargs)
 
     get = client.get(url)

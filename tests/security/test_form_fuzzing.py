@@ -9,6 +9,16 @@ unknown choices, repeated values, dropped fields, extra fields, random files, an
 not valid UTF-8 or not what their content type says. Every submission runs in a transaction rolled
 back after it (and the session cookie is restored), so that state-changing submissions never pile up.
 
+Where the payload goes. A whole request costs the middleware, the view and a page: ``EXAMPLES``
+requests per form did not fit the suite's time. The discovery's plain submission records how the view
+binds its form classes (``recording_bound_forms``: the class and the arguments of each bound form).
+Each of the ``EXAMPLES`` payloads is then given to those forms exactly as the view does — same class,
+same arguments, the payload in place of ``request.POST``/``request.FILES`` — validated and rendered
+field by field; **every payload the forms accept is then submitted through the view** (that is where
+a valid but absurd value could still break a service), with ``HTTP_EXAMPLES`` random payloads and
+raw bodies besides (request parsing, rejected forms re-rendered in their page). A form whose view
+binds no form class on its plain submission gets all its ``EXAMPLES`` through the view.
+
 Zero HTTP 5xx and zero unhandled exception are allowed (the test client re-raises a view's
 exception). The run prints the number of forms and submissions.
 
@@ -19,6 +29,8 @@ crawler visited the pages and sent each form once, or be listed in ``NOT_DISCOVE
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import importlib
 import os
 import pkgutil
@@ -34,8 +46,11 @@ from django import forms as django_forms
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Model
+from django.http import QueryDict
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
+from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +58,10 @@ import maillage.www
 from tests.security.crawler import DEMO_ROLES, ROLES, FoundForm, crawl, login_demo
 
 EXAMPLES = int(os.environ.get("MAILLAGE_FUZZ_EXAMPLES", 200))
+# Besides every payload the forms accept: random payloads and raw bodies sent through the view.
+HTTP_EXAMPLES = int(os.environ.get("MAILLAGE_FUZZ_HTTP_EXAMPLES", 25))
+# At most this many accepted payloads replayed through the view, per form.
+HTTP_ACCEPTED_MAX = 60
 # The forms are shared out among this many tests, so that pytest -n 2 spreads them over both workers.
 SLOTS = 8
 # The discovery crawl: pages of one shape visited (more finds forms shown in one state only), pages at most.
@@ -75,6 +94,53 @@ def recording_form_classes():
         yield seen
     finally:
         django_forms.BaseForm.__init__ = original
+
+
+@dataclasses.dataclass
+class BoundForm:
+    """How a view built one bound form: its class and arguments, and which of them were the data."""
+
+    cls: type
+    args: tuple
+    kwargs: dict
+    data: object
+    files: object
+
+    def rebuild(self, data: QueryDict, files: MultiValueDict):
+        def swap(value):
+            if value is self.data:
+                return data
+            if value is self.files:
+                return files
+            if isinstance(value, Model):
+                return copy.copy(value)  # a ModelForm writes the cleaned values onto its instance
+            return value
+
+        return self.cls(*map(swap, self.args), **{name: swap(v) for name, v in self.kwargs.items()})
+
+
+@contextmanager
+def recording_bound_forms():
+    """Collect how every bound form is built meanwhile: the class called and its arguments."""
+    bound: list[BoundForm] = []
+    metaclass = django_forms.forms.DeclarativeFieldsMetaclass
+    original = metaclass.__call__
+
+    def call(cls, *args, **kwargs):
+        form = original(cls, *args, **kwargs)
+        if getattr(form, "is_bound", False):
+            given = (*args, *kwargs.values())
+            # A form that copied its data before binding it cannot be given another payload.
+            usable = any(value is form.data for value in given)
+            bound.append(BoundForm(cls, args, kwargs, form.data, form.files) if usable else None)
+        return form
+
+    assert "__call__" not in metaclass.__dict__
+    metaclass.__call__ = call
+    try:
+        yield bound
+    finally:
+        del metaclass.__call__
 
 
 @contextmanager
@@ -243,6 +309,7 @@ def discovered(demo, django_db_blocker):
     fuzz_keys: set[tuple] = set()
     found_by_role: dict[str, int] = {}
     pages_by_role: dict[str, list] = {}
+    binding: dict[tuple, list[BoundForm]] = {}
     with django_db_blocker.unblock(), recording_form_classes() as classes:
         for role in DISCOVERY_ROLES:
             # Kept for the module (not rolled back): the fuzzing needs these invitations to exist.
@@ -259,14 +326,27 @@ def discovered(demo, django_db_blocker):
                 for form in found:
                     # One plain submission: forms built only on POST are seen too, and the form
                     # classes the view builds tell which forms are the same.
-                    with rolled_back(), cookies_kept(client), recording_form_classes() as built:
+                    with (
+                        rolled_back(),
+                        cookies_kept(client),
+                        recording_form_classes() as built,
+                        recording_bound_forms() as bound,
+                    ):
                         submit(client, form, default_data(form))
                     classes.update(built)
                     key = (form.method, view_of(form), frozenset(built) or form.key)
                     if key not in fuzz_keys:
                         fuzz_keys.add(key)
                         plan.append((role, form))
-    return {"plan": plan, "classes": classes, "found_by_role": found_by_role, "pages": pages_by_role}
+                        # Any form the view binds in a way that cannot be replayed: all through the view.
+                        binding[form.key] = [] if None in bound else bound
+    return {
+        "plan": plan,
+        "binding": binding,
+        "classes": classes,
+        "found_by_role": found_by_role,
+        "pages": pages_by_role,
+    }
 
 
 # --- payloads ------------------------------------------------------------------------------------
@@ -403,8 +483,64 @@ def submit(client: Client, form: FoundForm, data, *, raw=None):
     return client.post(form.action, data)
 
 
-def fuzz(client: Client, form: FoundForm, counter: Counter) -> None:
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def as_request_data(payload: dict) -> tuple[QueryDict, MultiValueDict]:
+    """The payload as the view would read it: ``request.POST`` (or ``GET``) and ``request.FILES``."""
+    data, files = QueryDict(mutable=True), MultiValueDict()
+    for name, value in payload.items():
+        for one in value if isinstance(value, list) else [value]:
+            if isinstance(one, SimpleUploadedFile):
+                one.seek(0)
+                files.appendlist(name, one)
+            else:
+                data.appendlist(name, str(one))
+    data._mutable = False
+    return data, files
+
+
+def accepted_by_the_forms(bound: list[BoundForm], payload: dict) -> bool:
+    """Bind ``payload`` to the view's forms as the view does; validate and render them."""
+    data, files = as_request_data(payload)
+    accepted = True
+    for entry in bound:
+        form = entry.rebuild(data, files)
+        accepted &= form.is_valid()
+        for bound_field in form:
+            str(bound_field)
+        str(form.errors)
+    return accepted
+
+
+def fuzz(client: Client, form: FoundForm, bound: list[BoundForm], counter: Counter) -> None:
+    accepted: list[dict] = []
+
+    def through_the_view(payload, raw=None):
+        with rolled_back(), cookies_kept(client):
+            response = submit(client, form, None if raw else payload, raw=raw)
+        assert response.status_code < 500, f"HTTP {response.status_code}"
+
+    if bound:
+
+        @settings(
+            max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
+        @given(form_payload(form))
+        def one_payload(payload):
+            with rolled_back():
+                if accepted_by_the_forms(bound, payload) and len(accepted) < HTTP_ACCEPTED_MAX:
+                    accepted.append(payload)
+            counter[form.key] += 1
+
+        one_payload()
+        for payload in accepted:
+            through_the_view(payload)
+            counter[("view", *form.key)] += 1
+
+    @settings(
+        max_examples=HTTP_EXAMPLES if bound else EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(
         st.one_of(
             form_payload(form),
@@ -415,10 +551,10 @@ def fuzz(client: Client, form: FoundForm, counter: Counter) -> None:
     )
     def one_submission(payload):
         raw = payload[1] if isinstance(payload, tuple) else None
-        with rolled_back(), cookies_kept(client):
-            response = submit(client, form, None if raw else payload, raw=raw)
-        counter[form.key] += 1
-        assert response.status_code < 500, f"HTTP {response.status_code}"
+        through_the_view(payload, raw)
+        counter[("view", *form.key)] += 1
+        if not bound:
+            counter[form.key] += 1
 
     one_submission()
 
@@ -439,14 +575,16 @@ def test_every_form_found_survives_hypothesis_generated_submissions(discovered, 
         if role not in clients:
             clients[role] = client_for(role)
         try:
-            fuzz(clients[role], form, counter)
+            fuzz(clients[role], form, discovered["binding"].get(form.key, []), counter)
         except Exception as error:  # noqa: BLE001 -- collected and reported with the form below
             failures.append(f"{form_label(role, form)}:\n    {type(error).__name__}: {str(error)[:3000]}")
 
     total = len(discovered["plan"])
     print(
-        f"\nslot {slot + 1}/{SLOTS}: {len(plan)} of the {total} forms fuzzed, {sum(counter.values())} "
-        f"submissions in {time.monotonic() - started:.0f} s"
+        f"\nslot {slot + 1}/{SLOTS}: {len(plan)} of the {total} forms fuzzed, "
+        f"{sum(n for key, n in counter.items() if key[0] != 'view')} payloads, "
+        f"{sum(n for key, n in counter.items() if key[0] == 'view')} of them through the view, "
+        f"in {time.monotonic() - started:.0f} s"
     )
     assert not failures, f"{len(failures)} form(s) broke:\n" + "\n".join(failures)
     assert all(counter[form.key] >= EXAMPLES for _role, form in plan), "a form got fewer submissions"
@@ -500,8 +638,10 @@ def test_every_form_class_of_the_interface_is_reached_by_the_discovery(discovere
 # The pages are those the discovery crawl visited, as each role. The parameters of a page are those its
 # view reads (recorded while the page is opened with every ``KNOWN_PARAMETERS`` set, so that a view
 # reading one only when another is present is seen too), those of the links met to it and the fields of
-# the GET forms aimed at it. Each parameter gets ``FIXED_VALUES`` (the classic ones), then hypothesis
-# draws ``PARAM_EXAMPLES`` combinations per parameter of the page. No answer may be a 5xx.
+# the GET forms aimed at it. For the first role reaching a (view, parameter) pair, the parameter gets
+# each of ``FIXED_VALUES`` (the classic ones) alone, then hypothesis draws ``PARAM_EXAMPLES`` values per
+# new parameter of the page; every other role gets each classic value in all the page's parameters at
+# once. No answer may be a 5xx.
 
 KNOWN_PARAMETERS = (
     "page",
@@ -648,13 +788,17 @@ def test_every_query_parameter_of_every_get_page_survives_fuzzing_as_every_role(
                 pass
         params = sorted((read | linked | set(query)) - {"csrfmiddlewaretoken"})
         parameters += len(params)
-        for param in params:
-            for value in FIXED_VALUES:
-                attempt(role, path, query, param, value)
-        # The classic values go to every role; the random draws to the first role that reaches a
-        # (view, parameter) pair only, which keeps the run within the suite's budget.
+        # The first role to reach a (view, parameter) pair sends each classic value in that parameter
+        # alone, then the random draws. Every other role sends each classic value in all the page's
+        # parameters at once: its own code paths meet every value, at a fraction of the requests.
         fresh = [param for param in params if (url_name(path), param) not in drawn_pairs]
         drawn_pairs.update((url_name(path), param) for param in fresh)
+        for param in fresh:
+            for value in FIXED_VALUES:
+                attempt(role, path, query, param, value)
+        if len(fresh) < len(params):
+            for value in FIXED_VALUES:
+                attempt(role, path, {**query, **dict.fromkeys(params, value)}, params[0], value)
         if fresh:
             fuzz_drawn(role, path, query, fresh)
 

@@ -64,3 +64,20 @@ def test_forwarding_a_meeting_with_a_malformed_decision_id_is_a_404_not_a_crash(
     response = client.get(reverse("governance:forward", args=[meeting.pk]), {"decision": decision})
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("position", [str(2**70), str(2**40), "40000"])
+def test_a_memento_page_placed_beyond_what_the_database_holds_is_refused_not_a_crash(
+    client, login_as, position
+):
+    from maillage.governance.models import MementoPage
+
+    login_as(Role.COORDINATOR)
+
+    response = client.post(
+        reverse("governance:memento_page_create"),
+        {"title": "Accueil", "slug": "accueil", "position": position, "body": "Bienvenue."},
+    )
+
+    assert response.status_code == 200  # the form again, with its error
+    assert not MementoPage.objects.exists()

@@ -286,7 +286,7 @@ class ProposeForm(forms.Form):
 class MementoPageForm(forms.Form):
     title = forms.CharField(label=_("Titre"), max_length=200)
     slug = forms.SlugField(label=_("Identifiant (dans l'adresse)"), max_length=80)
-    position = forms.IntegerField(label=_("Ordre"), min_value=0, initial=0)
+    position = forms.IntegerField(label=_("Ordre"), min_value=0, max_value=999, initial=0)
     body = forms.CharField(
         label=_("Texte"),
         widget=forms.Textarea(attrs={"rows": 16}),

@@ -99,7 +99,11 @@ class GroupForm(DsfrForm):
     starts_on = forms.DateField(label=_("Début"), widget=date_input())
     ends_on = forms.DateField(label=_("Fin"), widget=date_input())
     capacity = forms.IntegerField(
-        label=_("Places"), required=False, min_value=1, help_text=_("Laisser vide : celles de l'action.")
+        label=_("Places"),
+        required=False,
+        min_value=1,
+        max_value=999,
+        help_text=_("Laisser vide : celles de l'action."),
     )
     place = forms.CharField(label=_("Lieu"), max_length=200, required=False)
     facilitators = forms.ModelMultipleChoiceField(

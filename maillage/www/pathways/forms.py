@@ -23,7 +23,7 @@ class DateInput(forms.DateInput):
 class VersionedForm(DsfrForm):
     """A form acting on a pathway carries the version the user saw, to detect a concurrent change."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
 
 class UserChoiceField(forms.ModelChoiceField):
