@@ -250,11 +250,19 @@ def cross_states(indicator: Indicator) -> dict[str, str]:
     return suppression.protect_linked(figures, values, published_elsewhere=frozenset({"total"}))
 
 
-def present(indicators, *, suppressed: bool) -> dict[str, Table]:
+def present(indicators, *, suppressed: bool, decided: dict | None = None) -> dict[str, Table]:
+    """The display tables. ``decided`` (indicator code -> key -> state): the decision shared with the
+    other level of a network (``maillage.steering.levels``), which replaces each table's own."""
     linked = {}
     qpv = indicators.get("children_by_qpv")
     if suppressed and qpv is not None and qpv.joint is not None:
         linked = geography_states(qpv.joint)
+    if suppressed and decided is not None:
+        from maillage.steering.levels import states_for
+
+        for code, states in decided.items():
+            if code in indicators:
+                linked[code] = states_for(states, indicators[code])
     tables = {
         code: present_one(indicator, suppressed=suppressed, linked=linked.get(code))
         for code, indicator in indicators.items()

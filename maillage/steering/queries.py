@@ -189,7 +189,14 @@ def action_sheets(programme_ids, year: int, *, suppressed: bool = False) -> list
 
 
 def structuring_table(programmes: list[Programme], period: ind.Period) -> list[dict]:
-    """One row per programme (constant queries in the number of programmes and of children)."""
+    """One row per programme (constant queries in the number of children).
+
+    The children followed per programme are the row margins of the programmes × categories
+    cross-tables (by sex, age, residence in a QPV, school in REP…) whose cells the programme
+    dashboards print and whose column margins and grand total the network dashboard prints: their
+    states are those of the decision shared by the two levels (``levels.decision``), where each such
+    cross-table is protected two ways with its margins (``suppression.protect_table``). The other
+    columns count places (QPV covered, REP schools, bodies), which are public, not people."""
     ids = [p.pk for p in programmes]
     bodies = defaultdict(list)
     for body in Body.objects.filter(programme_id__in=ids).order_by("kind", "name"):
@@ -221,13 +228,20 @@ def structuring_table(programmes: list[Programme], period: ind.Period) -> list[d
         g["programme"]: g["n"]
         for g in ind.followed_children(scope).values("programme").annotate(n=Count("pk")).order_by()
     }
-    # The network dashboard publishes the level's total: hide small counts and their complements.
-    protected = suppression.protect_series([children.get(p.pk, 0) for p in programmes])
-    children_text = {
-        p.pk: suppression.display(children.get(p.pk, 0), state)
-        for p, state in zip(programmes, protected.states, strict=True)
+    from maillage.steering import levels
+
+    decision = levels.decision(
+        {p.network_level_id for p in programmes if p.network_level_id}, period, extra_scope=ids
+    )
+    states = {
+        p.pk: decision.children.get(
+            p.pk,
+            suppression.PRIMARY if suppression.is_small(children.get(p.pk, 0)) else suppression.PUBLISHED,
+        )
+        for p in programmes
     }
-    hidden = {p.pk for p, state in zip(programmes, protected.states, strict=True) if state}
+    children_text = {p.pk: suppression.display(children.get(p.pk, 0), states[p.pk]) for p in programmes}
+    hidden = {p.pk for p in programmes if states[p.pk]}
     role_labels = dict(Role.choices)
     kind_labels = dict(OrganisationKind.choices)
     source_labels = dict(FundingSource.choices)

@@ -155,8 +155,14 @@ def protect_table(
     row_totals: Sequence[int] | None = None,
     col_totals: Sequence[int] | None = None,
     total: int | None = None,
+    *,
+    hidden: frozenset = frozenset(),
 ) -> ProtectedTable:
-    """A two-way table with its margins (computed when not given)."""
+    """A two-way table with its margins (computed when not given).
+
+    ``hidden``: entries (``(row, column)``, the margins at index ``rows`` / ``cols``) hidden
+    whatever their value, because another table publishing the same figure hides it (one decision
+    per figure): they are protected like the small counts."""
     cells = [list(row) for row in cells]
     rows, cols = len(cells), len(cells[0]) if cells else 0
     row_totals = list(row_totals) if row_totals is not None else [sum(row) for row in cells]
@@ -168,7 +174,7 @@ def protect_table(
     total = sum(row_totals) if total is None else total
     values = _entries(cells, row_totals, col_totals, total)
     primary = {edge for edge, value in values.items() if is_small(value)}
-    hidden = set(primary)
+    hidden = set(primary) | (set(hidden) & set(values))
     while True:
         open_bridges = bridges(hidden)
         if not open_bridges:
