@@ -96,9 +96,14 @@ def hidden_text(text: str) -> bool:
 class Reading:
     """Every figure a reader has seen: vector -> set of (source, published value or None)."""
 
-    def __init__(self, truth: dict):
+    def __init__(self, truth: dict, ties: list[dict] | None = None):
+        """``ties``: equations the reader knows (vectors equal to zero); by default, the two
+        partitions of the children of one programme (residence × school, sex) have one total."""
         self.truth = truth
         self.seen: dict[tuple, dict] = {}
+        if ties is None:
+            ties = [{**EVERYONE, **{("sex", s): -1 for s in SEXES}}]
+        self.ties = ties
 
     def add(self, source: str, vector: dict | None, text: str):
         if vector is None:
@@ -112,8 +117,14 @@ class Reading:
     def value(self, frozen) -> int:
         return sum(self.truth.get(atom, 0) * c for atom, c in frozen)
 
-    def check(self):
-        atoms = sorted({a for f in self.seen for a, _c in f} | set(EVERYONE) | {("sex", s) for s in SEXES})
+    def check(self, secrets: list[dict] = ()):
+        """Every figure has one state; no hidden one, and no count of ``secrets`` (vectors, e.g.
+        the small counts of pages the reader does not see), is a combination of published ones."""
+        atoms = sorted(
+            {a for f in self.seen for a, _c in f}
+            | {a for tie in self.ties for a in tie}
+            | {a for vector in secrets for a in vector}
+        )
         index = {a: k for k, a in enumerate(atoms)}
 
         def row(frozen):
@@ -122,19 +133,19 @@ class Reading:
                 r[index[a]] += c
             return r
 
-        # The two partitions of the same children have the same total (a known equation).
-        tie = [Fraction(0)] * len(atoms)
-        for a in EVERYONE:
-            tie[index[a]] += 1
-        for s in SEXES:
-            tie[index[("sex", s)]] -= 1
-        published = [tie] + [row(f) for f, by in self.seen.items() if all(v is not None for v in by.values())]
+        # The partitions of the same children have the same total (known equations).
+        ties = [row(tuple(tie.items())) for tie in self.ties]
+        published = ties + [row(f) for f, by in self.seen.items() if all(v is not None for v in by.values())]
         base = _rank(published)
         for f, by in self.seen.items():
             states = {v is None for v in by.values()}
             assert len(states) == 1, f"one figure, two decisions: {f} {by}"
             if states == {True}:
                 assert _rank([*published, row(f)]) > base, f"recomputable from the union: {f} {by}"
+        for vector in secrets:
+            frozen = tuple(sorted(vector.items()))
+            if sup.is_small(self.value(frozen)):
+                assert _rank([*published, row(frozen)]) > base, f"a small count recomputable: {frozen}"
 
 
 def read_tables(reading: Reading, source: str, tables):
