@@ -224,10 +224,21 @@ def decide(per_programme: dict[int, dict], scopes: list[frozenset]) -> Decision:
     published_zero = {k for k, (v, _n) in figures.items() if not v}
     linked = {k: v for k, (v, _n) in figures.items() if k not in published_zero}
     values = {k: n for k, (_v, n) in figures.items()}
+    # The children followed (per programme and per scope) are the headline figure of every page:
+    # step 2 decides which of them are hidden (the structuring table's complements); step 3 hides
+    # cells, never one more of them.
+    headline = {
+        _frozen(figures[key][0])
+        for key in figures
+        if key[2:] == CHILDREN or key[2:] == ("pathway_vs_collective", "pathway")
+    }
     states = suppression.protect_linked(
         linked,
         values,
         hidden=frozenset(k for k, v in linked.items() if _frozen(v) in hidden_vectors),
+        published_elsewhere=frozenset(
+            k for k, v in linked.items() if _frozen(v) in headline - hidden_vectors
+        ),
     )
     decision = Decision()
     for key in figures:
