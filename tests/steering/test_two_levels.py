@@ -202,9 +202,9 @@ def _read(reading: Reading, decision, scope, readable):
             value = reading.value(tuple(sorted(v.items())))
             reading.add("network", v, published_text(value, decision.networks[scope][code][key]))
     for p in readable:  # the totals, printed with each breakdown
-        v = everyone(p)
-        value = reading.value(tuple(sorted(v.items())))
         for code in ["children_by_qpv", "children_by_sex", "pathway_vs_collective"]:
+            v = vector(code, "total", p)
+            value = reading.value(tuple(sorted(v.items())))
             reading.add(f"dashboard {p}", v, published_text(value, decision.programmes[p][code]["total"]))
     v = summed("structuring", "", scope)
     value = reading.value(tuple(sorted(v.items())))
