@@ -213,7 +213,8 @@ def geography_states(joint: dict) -> dict[str, dict[str, str]]:
     priority education (also in the comité PDF, the ANCT workbooks and the network page) and the
     territory diagnosis's cross-table with its margins. A reader holding all of them solves no
     hidden count (``suppression.protect_linked``); the number of children followed is printed on
-    every page, so it is never a complement. Returns ``indicator code -> key -> state``."""
+    every page, so it is never a complement, and the children living in a QPV are a headline figure,
+    hidden only when no set of cells protects the small counts. Returns ``indicator code -> key -> state``."""
     figures: dict = {}
     for qpv in ["yes", "no", "unknown"]:
         figures[("children_by_qpv", qpv)] = {(qpv, s): 1 for s in _SCHOOL["all"]}
@@ -227,8 +228,11 @@ def geography_states(joint: dict) -> dict[str, dict[str, str]]:
     values = {
         key: sum(joint.get(atom, 0) * c for atom, c in vector.items()) for key, vector in figures.items()
     }
+    from maillage.steering.levels import headline
+
+    costs = {key: suppression.figure_cost(values[key], headline=headline(*key)) for key in figures}
     states = suppression.protect_linked(
-        figures, values, published_elsewhere=frozenset({("children", "total")})
+        figures, values, published_elsewhere=frozenset({("children", "total")}), costs=costs
     )
     result: dict[str, dict[str, str]] = {}
     for (code, key), state in states.items():

@@ -15,19 +15,16 @@ network tree:
    the referrals received, the plan actions) has its last row written as that count minus the
    others: the ties a reader knows are in the vectors. A level's figure is the sum of its
    programmes' vectors; the same vector printed twice is one figure, with one state.
-2. *The cross-tables, two ways* (issue 13, point 2). For each breakdown and each level, the
-   programmes × categories table is a two-way table: the programme dashboards print its cells and
-   its row margins (their totals; the structuring table prints the children followed per programme,
-   the row margins of every breakdown of children), the network page its column margins and grand
-   total. ``suppression.protect_table`` protects it with its margins. A figure hidden by one table is
-   hidden in every other table that prints it (the children followed per programme is the margin of
-   five tables): the passes repeat until no table hides anything new.
-3. *The union, exactly.* The two-way tables do not see each other's links (a margin shared by two
-   tables, the residence × school cells behind both the QPV and the REP breakdowns and the territory
-   diagnosis's cross-tables, nested levels). ``suppression.protect_linked`` takes the union of every
-   figure of both levels with the hidden ones of step 2 and hides more, by exact linear algebra,
-   while a hidden figure is a combination of published ones.
-
+2. *The union, exactly, cheapest first.* ``suppression.protect_linked`` takes every figure of both
+   levels: the small counts are hidden, then every other figure, dearest first, is published unless
+   it would let a reader solve for a small count (exact linear algebra over the union). A figure's
+   cost is its count, far more for a headline figure (``HEADLINE``: the children followed, the
+   children living in a QPV, every table's total): a small count is protected by detailed cells,
+   a headline figure is hidden only when no set of cells would do. The programmes × categories
+   cross-tables (issue 13, point 2: the programme dashboards print their cells and row margins, the
+   structuring table the children followed per programme, the network page the column margins and
+   grand total) need no pass of their own: their equations are among the union's, so no hidden entry
+   is the only unknown of a row or a column.
 The reader assumed is the strongest: one who reads every programme's pages and every level's. A
 real reader (network + one programme) knows less, so recomputes nothing either.
 
@@ -81,8 +78,9 @@ def _frozen(vector: dict) -> tuple:
 
 def programme_figures(pk: int, indicators: dict, diagnosis: dict | None = None) -> dict:
     """``(code, key) -> (vector, value)`` for every count of people a programme publishes
-    (``indicators``: ``indicators.compute``; ``diagnosis``: the territory diagnosis's cross-tables by
-    code, or None). ``key`` is a row key or ``"total"``."""
+    (``indicators``: ``indicators.compute`` or ``indicators.people_counts``; ``diagnosis``: the
+    territory diagnosis's cross-tables by code, or None: ``diagnosis_children`` is read from the
+    residence × school counts, so only its presence counts). ``key`` is a row key or ``"total"``."""
     figures: dict = {}
 
     def rows_of(code):
@@ -188,6 +186,21 @@ def programme_figures(pk: int, indicators: dict, diagnosis: dict | None = None) 
 
 PROGRAMME_ONLY = {"diagnosis_children", "diagnosis_referrals"}
 
+# The headline figures, hidden only when no set of detailed cells protects the small counts
+# (``suppression.HEADLINE_COST``): the children followed (the structuring table, the beneficiaries
+# in a pathway), the children living in a QPV, and the total of every table (the totals the ANCT
+# survey asks for: beneficiaries, referrals received, plan actions…).
+HEADLINE = {
+    CHILDREN,
+    ("pathway_vs_collective", "pathway"),
+    ("children_by_qpv", "yes"),
+    ("diagnosis_children", "margin:0"),
+}
+
+
+def headline(code: str, key: str) -> bool:
+    return key == "total" or (code, key) in HEADLINE
+
 
 @dataclass
 class Decision:
@@ -207,39 +220,22 @@ def decide(per_programme: dict[int, dict], scopes: list[frozenset]) -> Decision:
     for pk, items in per_programme.items():
         for (code, key), figure in items.items():
             figures[("p", pk, code, key)] = figure
-    network_keys: dict = {}
     for scope in scopes:
         keys = []
         for pk in sorted(scope):
             for code, key in per_programme.get(pk, {}):
                 if code not in PROGRAMME_ONLY and (code, key) != CHILDREN and (code, key) not in keys:
                     keys.append((code, key))
-        network_keys[scope] = keys
         for code, key in keys:
             parts = [
                 per_programme[pk][(code, key)] for pk in sorted(scope) if (code, key) in per_programme[pk]
             ]
             figures[("n", scope, code, key)] = (_add(*(v for v, _n in parts)), sum(n for _v, n in parts))
-    hidden_vectors = _two_way(figures, per_programme, scopes, network_keys)
     published_zero = {k for k, (v, _n) in figures.items() if not v}
     linked = {k: v for k, (v, _n) in figures.items() if k not in published_zero}
     values = {k: n for k, (_v, n) in figures.items()}
-    # The children followed (per programme and per scope) are the headline figure of every page:
-    # step 2 decides which of them are hidden (the structuring table's complements); step 3 hides
-    # cells, never one more of them.
-    headline = {
-        _frozen(figures[key][0])
-        for key in figures
-        if key[2:] == CHILDREN or key[2:] == ("pathway_vs_collective", "pathway")
-    }
-    states = suppression.protect_linked(
-        linked,
-        values,
-        hidden=frozenset(k for k, v in linked.items() if _frozen(v) in hidden_vectors),
-        published_elsewhere=frozenset(
-            k for k, v in linked.items() if _frozen(v) in headline - hidden_vectors
-        ),
-    )
+    costs = {k: suppression.figure_cost(n, headline=headline(k[2], k[3])) for k, (_v, n) in figures.items()}
+    states = suppression.protect_linked(linked, values, costs=costs)
     decision = Decision()
     for key in figures:
         state = states.get(key, suppression.PUBLISHED)
@@ -253,60 +249,6 @@ def decide(per_programme: dict[int, dict], scopes: list[frozenset]) -> Decision:
             _n, scope, code, row = key
             decision.networks.setdefault(scope, {}).setdefault(code, {})[row] = state
     return decision
-
-
-def _two_way(figures: dict, per_programme: dict, scopes: list[frozenset], network_keys: dict) -> set:
-    """Step 2: each breakdown's programmes × categories table of each scope, protected two ways
-    with its margins; a figure hidden anywhere is hidden everywhere. Returns the hidden vectors."""
-    tables = []
-    for scope in scopes:
-        pks = sorted(scope)
-        codes: dict = {}
-        for code, key in network_keys[scope]:
-            if key != "total" and ("n", scope, code, "total") in figures:
-                codes.setdefault(code, []).append(key)
-        for code, keys in codes.items():
-            if not all(_adds_up(figures, pk, code, keys) for pk in pks):
-                continue  # not a breakdown (a referral has several motifs)
-            entries = {}
-            for i, pk in enumerate(pks):
-                for j, key in enumerate(keys):
-                    entries[(i, j)] = figures.get(("p", pk, code, key))
-                entries[(i, len(keys))] = figures.get(("p", pk, code, "total"))
-            for j, key in enumerate(keys):
-                entries[(len(pks), j)] = figures[("n", scope, code, key)]
-            entries[(len(pks), len(keys))] = figures[("n", scope, code, "total")]
-            tables.append((len(pks), len(keys), entries))
-    hidden: set = set()
-    changed = True
-    while changed:
-        changed = False
-        for rows, cols, entries in tables:
-            value = {e: (f[1] if f else 0) for e, f in entries.items()}
-            forced = frozenset(e for e, f in entries.items() if f and _frozen(f[0]) in hidden)
-            protected = suppression.protect_table(
-                [[value[(i, j)] for j in range(cols)] for i in range(rows)],
-                [value[(i, cols)] for i in range(rows)],
-                [value[(rows, j)] for j in range(cols)],
-                value[(rows, cols)],
-                hidden=forced,
-            )
-            states = {(i, j): protected.cell_states[i][j] for i in range(rows) for j in range(cols)}
-            states.update({(i, cols): protected.row_states[i] for i in range(rows)})
-            states.update({(rows, j): protected.col_states[j] for j in range(cols)})
-            states[(rows, cols)] = protected.total_state
-            for e, state in states.items():
-                f = entries[e]
-                if state and f and f[0] and _frozen(f[0]) not in hidden:
-                    hidden.add(_frozen(f[0]))
-                    changed = True
-    return hidden
-
-
-def _adds_up(figures: dict, pk: int, code: str, keys: list) -> bool:
-    total = figures.get(("p", pk, code, "total"))
-    rows = [figures[("p", pk, code, key)][0] for key in keys if ("p", pk, code, key) in figures]
-    return total is None or _frozen(_add(*rows)) == _frozen(total[0])
 
 
 # --- reading the database -------------------------------------------------------------------------

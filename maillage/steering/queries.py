@@ -194,9 +194,9 @@ def structuring_table(programmes: list[Programme], period: ind.Period) -> list[d
     The children followed per programme are the row margins of the programmes × categories
     cross-tables (by sex, age, residence in a QPV, school in REP…) whose cells the programme
     dashboards print and whose column margins and grand total the network dashboard prints: their
-    states are those of the decision shared by the two levels (``levels.decision``), where each such
-    cross-table is protected two ways with its margins (``suppression.protect_table``). The other
-    columns count places (QPV covered, REP schools, bodies), which are public, not people."""
+    states are those of the decision shared by the two levels (``levels.decision``), exact over the
+    union of every figure of both levels. The other columns count places (QPV covered, REP schools,
+    bodies), which are public, not people."""
     ids = [p.pk for p in programmes]
     bodies = defaultdict(list)
     for body in Body.objects.filter(programme_id__in=ids).order_by("kind", "name"):

@@ -34,7 +34,7 @@ from maillage.programmes.models import NetworkLevel
 from maillage.steering import suppression as sup
 from maillage.territories.enums import PriorityEducation
 from tests.factories import ChildFactory, MembershipFactory, SchoolFactory, programme_with_lists
-from tests.steering.test_suppression import _rank, recomputable
+from tests.steering.test_suppression import _rank, recomputable, unneeded_complements
 
 NOW = datetime.datetime(2026, 12, 3, 10, tzinfo=datetime.UTC)
 QPV = {"yes": True, "no": False, "unknown": None}
@@ -101,6 +101,7 @@ class Reading:
         partitions of the children of one programme (residence × school, sex) have one total."""
         self.truth = truth
         self.seen: dict[tuple, dict] = {}
+        self.complements: set[tuple] = set()  # figures shown "s"
         if ties is None:
             ties = [{**EVERYONE, **{("sex", s): -1 for s in SEXES}}]
         self.ties = ties
@@ -111,6 +112,8 @@ class Reading:
         frozen = tuple(sorted((a, c) for a, c in vector.items()))
         value = None if hidden_text(text) else int(re.sub(r"\D", "", text))
         self.seen.setdefault(frozen, {})[source] = value
+        if text.strip() == sup.COMPLEMENT_TEXT:
+            self.complements.add(frozen)
         if value is not None:
             assert value == self.value(frozen), (source, frozen, text)
 
@@ -146,6 +149,17 @@ class Reading:
             frozen = tuple(sorted(vector.items()))
             if sup.is_small(self.value(frozen)):
                 assert _rank([*published, row(frozen)]) > base, f"a small count recomputable: {frozen}"
+
+    def check_minimal(self):
+        """Every complement ("s") is needed: publishing it, everything else as shown, would give
+        back a small count (a count shown "< 5")."""
+        published = [dict(tie) for tie in self.ties] + [
+            dict(f) for f, by in self.seen.items() if all(v is not None for v in by.values())
+        ]
+        small = [dict(f) for f in self.seen if sup.is_small(self.value(f))]
+        complements = sorted(self.complements)
+        needless = unneeded_complements(published, small, [dict(f) for f in complements])
+        assert needless == [], f"hidden for nothing: {needless}"
 
 
 def read_tables(reading: Reading, source: str, tables):
@@ -270,7 +284,8 @@ class LinkedTablesTests(TestCase):
 @given(counts=populations)
 def test_the_shared_decision_leaves_no_hidden_count_solvable_from_the_union_of_its_tables(counts):
     """The same check without pages, on many more populations: every figure ``geography_states``
-    decides (dashboard breakdowns, diagnosis cells and margins, the total printed everywhere)."""
+    decides (dashboard breakdowns, diagnosis cells and margins, the total printed everywhere); and
+    no complement is hidden for nothing."""
     from maillage.steering.dashboard import geography_states
 
     truth = {("geo", atom): n for atom, n in counts.items()}
@@ -284,3 +299,4 @@ def test_the_shared_decision_leaves_no_hidden_count_solvable_from_the_union_of_i
             if 0 < value < 5:
                 assert state == sup.PRIMARY
     reading.check()
+    reading.check_minimal()

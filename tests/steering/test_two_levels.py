@@ -224,6 +224,8 @@ def test_a_reader_of_the_network_and_of_its_programmes_solves_no_small_count(pop
         reading = Reading(truth, ties=ties(readable))
         _read(reading, decision, scope, readable)
         reading.check(secrets=hidden_anywhere[0])
+        if readable == programmes:  # the strongest reader: every complement is needed
+            reading.check_minimal()
 
 
 def _cross_table(decision, scope, code, keys) -> sup.ProtectedTable:
