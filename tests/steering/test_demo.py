@@ -59,10 +59,12 @@ def test_the_elected_member_sees_the_demo_dashboard_suppressed(demo):
 
 
 def test_the_elected_member_reads_the_qpv_residents_and_the_budget_in_the_demo_exports(demo):
-    """The demo's ANCT workbook and comité PDF, for the elected member (suppressed, and decided with
-    the two other programmes of the network level): the children followed are printed, the row of the
-    children living in a QPV is there with one state in both (the demo's 4 children at a school
-    outside priority education withhold it: "s"), and so is the budget of the school year."""
+    """Issue 13's acceptance: the demo's ANCT workbook and comité PDF, for the elected member
+    (suppressed, and decided with the two other programmes of the network level), show the children
+    living in a QPV and the budget of the school year. The demo programme's 4 children at a school
+    outside priority education (3 of them in a QPV) are protected by detailed cells, not by the
+    headline figures: the QPV residents, the children followed, the beneficiaries (hence the cost
+    per child) and the referrals received are numbers, in the workbook and in the PDF alike."""
     import re
 
     from openpyxl import load_workbook
@@ -74,17 +76,29 @@ def test_the_elected_member_reads_the_qpv_residents_and_the_budget_in_the_demo_e
     client = Client()
     client.force_login(User.objects.get(email="elu@demo.test"))
     book = load_workbook(io.BytesIO(client.get(reverse("steering:anct")).content))
-    ben = {(r[0], r[1]): r[2] for r in book["Bénéficiaires"].iter_rows(min_row=2, values_only=True)}
+    rows = {
+        (r[0], r[1]): r[2]
+        for sheet in ["Bénéficiaires", "Processus", "Financement"]
+        for r in book[sheet].iter_rows(min_row=2, values_only=True)
+    }
     both = "Enfants bénéficiaires : parcours et actions collectives"
-    assert isinstance(ben[(both, "Enfants en parcours personnalisé")], int)
-    qpv = ben[("Enfants suivis en parcours, selon la résidence en quartier prioritaire", "Réside en QPV")]
-    assert qpv == "s" or (isinstance(qpv, int) and qpv >= 5)
-    fin = {(r[0], r[1]): r[2] for r in book["Financement"].iter_rows(min_row=2, values_only=True)}
-    funding = fin[("Financements, par source", "Total")]
+    qpv = rows[("Enfants suivis en parcours, selon la résidence en quartier prioritaire", "Réside en QPV")]
+    headline = {
+        "Réside en QPV": qpv,
+        "Enfants en parcours personnalisé": rows[(both, "Enfants en parcours personnalisé")],
+        "Enfants bénéficiaires": rows[(both, "Total")],
+        "Orientations reçues": rows[("Orientations reçues, par type d'orienteur", "Total")],
+    }
+    for label, value in headline.items():
+        assert isinstance(value, int) and value >= 5, (label, value)
+    cost = rows[("Coût par enfant", "Coût par enfant (€)")]
+    assert isinstance(cost, int | float) and cost > 0
+    funding = rows[("Financements, par source", "Total")]
     assert isinstance(funding, int | float) and funding > 0
     response = client.get(reverse("steering:copil_pdf"))
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     text = text.replace("\u00a0", " ").replace("\u202f", " ")
-    assert re.search(rf"Réside en QPV {qpv}(\s|$)", text)
+    for label in ["Réside en QPV", "Enfants en parcours personnalisé", "Orientations reçues"]:
+        assert re.search(rf"{label} {headline[label]}(\s|$)", text), label
     assert f"Budget {Period.current().budget_year}" in text
     assert money(funding).replace("\u00a0", " ").replace("\u202f", " ") in text
