@@ -328,20 +328,40 @@ def sort_structuring(rows: list[dict], key: str, descending: bool = False) -> li
 # --- territory diagnosis --------------------------------------------------------------------------
 
 
-def territory_diagnosis(scope: ind.Scope) -> dict:
-    """Referrals and pathways by priority status of residence and school, and needs by dimension."""
+def _diagnosis_referrals(scope: ind.Scope):
+    """The referrals of the territory diagnosis and their cells (residence in a QPV × school in
+    REP/REP+), as conditional counts."""
     start, end = scope.period.datetimes()
     referrals = Referral.objects.filter(
         programme_id__in=scope.programme_ids, submitted_at__gte=start, submitted_at__lt=end
     )
     residence = Q(priority_area__isnull=False)
     rep = Q(school__priority_education__in=["REP", "REP+"])
-    ref = referrals.aggregate(
-        qpv_rep=Count("pk", filter=residence & rep),
-        qpv_only=Count("pk", filter=residence & ~rep),
-        rep_only=Count("pk", filter=~residence & rep),
-        neither=Count("pk", filter=~residence & ~rep),
-    )
+    return referrals, {
+        "qpv_rep": Count("pk", filter=residence & rep),
+        "qpv_only": Count("pk", filter=residence & ~rep),
+        "rep_only": Count("pk", filter=~residence & rep),
+        "neither": Count("pk", filter=~residence & ~rep),
+    }
+
+
+def diagnosis_referrals_by_programme(scope: ind.Scope) -> dict[int, ind.Indicator]:
+    """The territory diagnosis's cross-table of referrals of each programme of ``scope`` (labels left
+    out), in one query: what the decision shared by a network level and its programmes reads."""
+    referrals, cells = _diagnosis_referrals(scope)
+    grouped = {g["programme_id"]: g for g in referrals.values("programme_id").annotate(**cells).order_by()}
+    result = {}
+    for pk in scope.programme_ids:
+        counts = grouped.get(pk, {})
+        rows = [ind.Row(key, "", counts.get(key, 0)) for key in cells]
+        result[pk] = ind.Indicator("diagnosis_referrals", "", "", rows, total=sum(r.value for r in rows))
+    return result
+
+
+def territory_diagnosis(scope: ind.Scope) -> dict:
+    """Referrals and pathways by priority status of residence and school, and needs by dimension."""
+    referrals, cells = _diagnosis_referrals(scope)
+    ref = referrals.aggregate(**cells)
     children = ind.followed_children(scope)
     c_res = Q(in_priority_area=True)
     c_rep = Q(school__priority_education__in=["REP", "REP+"])

@@ -102,3 +102,35 @@ def test_the_elected_member_reads_the_qpv_residents_and_the_budget_in_the_demo_e
         assert re.search(rf"{label} {headline[label]}(\s|$)", text), label
     assert f"Budget {Period.current().budget_year}" in text
     assert money(funding).replace("\u00a0", " ").replace("\u202f", " ") in text
+
+
+def test_the_decision_reads_every_programme_of_the_level_as_its_own_pages_do(demo):
+    """The shared decision reads the three programmes' counts at once (``people_counts``, one query
+    per population): the same figures as each programme's dashboard and territory diagnosis, with
+    and without filters."""
+    from maillage.governance.enums import BodyKind
+    from maillage.governance.models import Body
+    from maillage.people.models import Child
+    from maillage.programmes.models import Programme
+    from maillage.steering import indicators as ind
+    from maillage.steering import levels, queries
+
+    programme = Programme.objects.get(slug=DEMO_SLUG)
+    pks, _scopes = levels.network_tree([programme.network_level_id])
+    assert len(pks) == 3
+    period = ind.Period.current()
+    school = Child.objects.filter(programme=programme, school__isnull=False).first().school_id
+    eps = Body.objects.filter(programme=programme, kind=BodyKind.EPS).first().pk
+    for filters in [ind.Filters(), ind.Filters(qpv="yes"), ind.Filters(school=school, eps=eps)]:
+        scope = ind.Scope(tuple(pks), period, filters)
+        counts = ind.people_counts(scope)
+        referrals = queries.diagnosis_referrals_by_programme(scope)
+        for pk in pks:
+            own = ind.Scope((pk,), period, filters)
+            diagnosis = None
+            if not filters.any:
+                diagnosis = {i.code: i for i in queries.territory_diagnosis(own)["priority"]}
+            expected = levels.programme_figures(pk, ind.compute(own), diagnosis)
+            if not filters.any:
+                diagnosis = {"diagnosis_children": None, "diagnosis_referrals": referrals[pk]}
+            assert levels.programme_figures(pk, counts[pk], diagnosis) == expected, (pk, filters)

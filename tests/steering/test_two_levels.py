@@ -16,7 +16,10 @@ holding both roles.
 import datetime
 import io
 
+import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -395,3 +398,49 @@ class TwoRolesPagesTests(TestCase):
         }
         assert structuring[0] == "< 5"
         assert list(structuring.values()).count("s") == 1
+
+
+# --- cost: the decision reads every programme of the tree at once ---------------------------------
+
+
+@pytest.mark.django_db
+def test_a_programme_page_takes_as_many_queries_with_ten_programmes_on_its_level_as_with_three(client):
+    """Each steering page in a network decides with every programme of the tree: their figures are
+    read in one query per population for all of them (``indicators.people_counts``), so the
+    dashboard and the network page take as many queries with 10 programmes as with 3."""
+    level = NetworkLevel.objects.create(name="GIP", kind="intercommunal")
+    school = SchoolFactory(priority_education=PriorityEducation.REP)
+
+    def add_programme(n):
+        programme = programme_with_lists(network_level=level, name=f"PRE {n}")
+        for k in range(n % 4 + 1):
+            child = ChildFactory(programme=programme, sex=SEXES[k % 2], in_priority_area=True, school=school)
+            Pathway.objects.create(
+                programme=programme,
+                child=child,
+                case_code=f"Q-{child.pk}",
+                opened_on=datetime.date(2026, 10, 1),
+            )
+        return programme
+
+    programmes = [add_programme(n) for n in range(3)]
+    membership = MembershipFactory(programme=programmes[0], role=Role.STEERING)
+    MembershipFactory(programme=programmes[0], role=Role.NETWORK, user=membership.user)
+    client.force_login(membership.user)
+    session = client.session
+    session[SESSION_KEY] = membership.pk
+    session.save()
+
+    def queries(name):
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(name)).status_code == 200
+        return len(captured.captured_queries)
+
+    names = ["steering:dashboard", "steering:network"]
+    for name in names:  # the first request fills caches (the session's programme…)
+        queries(name)
+    three = {name: queries(name) for name in names}
+    programmes += [add_programme(n) for n in range(3, 10)]
+    ten = {name: queries(name) for name in three}
+    print(f"queries with 3 programmes: {three}, with 10: {ten}")
+    assert ten == three

@@ -76,13 +76,12 @@ def _year_param(request, default: int) -> int:
     return year
 
 
-def _decided(programme: Programme, period, filters=None, computed=None) -> dict | None:
+def _decided(programme: Programme, period, filters=None) -> dict | None:
     """The states of the programme's figures in the decision shared with its network level (None
     outside a network): the network pages sum the same counts (``maillage.steering.levels``)."""
     if not programme.network_level_id:
         return None
-    known = {programme.pk: computed} if computed is not None else None
-    decision = levels.decision([programme.network_level_id], period, filters, known=known)
+    decision = levels.decision([programme.network_level_id], period, filters)
     return decision.programmes.get(programme.pk, {})
 
 
@@ -92,7 +91,7 @@ def _dashboard_context(request, programme: Programme, *, always_suppressed: bool
     scope = ind.Scope((programme.pk,), period, filters)
     computed = ind.compute(scope)
     suppressed = always_suppressed or not perms.indicators_unsuppressed(request.user, programme)
-    decided = _decided(programme, period, filters, computed) if suppressed else None
+    decided = _decided(programme, period, filters) if suppressed else None
     tables = present(computed, suppressed=suppressed, decided=decided)
     targets = Target.objects.filter(programme=programme, year=period.year)
     progress = ind.progress(tables, targets)
@@ -140,7 +139,7 @@ def objectives(request):
     period = ind.Period(PeriodKind.SCHOOL_YEAR, year)
     suppressed = not perms.indicators_unsuppressed(request.user, programme)
     computed = ind.compute(ind.Scope((programme.pk,), period))
-    decided = _decided(programme, period, computed=computed) if suppressed else None
+    decided = _decided(programme, period) if suppressed else None
     tables = present(computed, suppressed=suppressed, decided=decided)
     targets = Target.objects.filter(programme=programme, year=year)
     progress = ind.progress(tables, targets)
