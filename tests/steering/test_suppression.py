@@ -147,9 +147,34 @@ def test_a_small_collective_only_count_is_protected_by_hiding_the_total_not_the_
     assert tables["cost_per_child"].cells[0].text == "s"
 
 
-def test_the_structuring_table_hides_a_small_programme_and_a_complement_since_the_level_total_is_public():
-    protected = sup.protect_series([3, 20, 30])
-    assert protected.states == [sup.PRIMARY, sup.COMPLEMENT, sup.PUBLISHED]
+def _programme_with(children: int) -> dict:
+    """A programme's indicators: ``children`` children followed, all in a QPV and a REP school."""
+    from maillage.steering.indicators import Indicator, Row
+
+    qpv = Indicator(
+        "children_by_qpv",
+        "",
+        "",
+        [Row("yes", "", children), Row("no", "", 0), Row("unknown", "", 0)],
+        total=children,
+        joint={("yes", "REP"): children},
+    )
+    return {"children_by_qpv": qpv}
+
+
+def test_the_structuring_table_hides_a_small_programme_and_the_cheapest_other_total_with_the_level():
+    """The structuring table prints the children followed per programme and the network page their
+    sum: one decision for both levels (``levels.decide``). 3 children in one programme: hidden
+    ("< 5"), and so is the smallest other total (20, "s"); the level's total and the 30 stay."""
+    from maillage.steering import levels
+
+    per_programme = {
+        pk: levels.programme_figures(pk, _programme_with(n)) for pk, n in [(1, 3), (2, 20), (3, 30)]
+    }
+    scope = frozenset(per_programme)
+    decision = levels.decide(per_programme, [scope])
+    assert decision.children == {1: sup.PRIMARY, 2: sup.COMPLEMENT, 3: sup.PUBLISHED}
+    assert decision.networks[scope]["children_by_qpv"]["total"] == sup.PUBLISHED
 
 
 # --- linked figures: the cheapest complements, and no more ----------------------------------------
