@@ -204,14 +204,16 @@ def _read(reading: Reading, decision, scope, readable):
             v = summed(code, key, scope)
             value = reading.value(tuple(sorted(v.items())))
             reading.add("network", v, published_text(value, decision.networks[scope][code][key]))
-    for p in readable:  # the totals, printed with each breakdown
-        for code in ["children_by_qpv", "children_by_sex", "pathway_vs_collective"]:
-            v = vector(code, "total", p)
+    beneficiaries = [("pathway_vs_collective", "collective"), ("pathway_vs_collective", "total")]
+    for p in readable:  # the totals, printed with each breakdown, and the collective-only ones
+        for code, key in [("children_by_qpv", "total"), ("children_by_sex", "total"), *beneficiaries]:
+            v = vector(code, key, p)
             value = reading.value(tuple(sorted(v.items())))
-            reading.add(f"dashboard {p}", v, published_text(value, decision.programmes[p][code]["total"]))
-    v = summed("structuring", "", scope)
-    value = reading.value(tuple(sorted(v.items())))
-    reading.add("network", v, published_text(value, decision.networks[scope]["children_by_sex"]["total"]))
+            reading.add(f"dashboard {p}", v, published_text(value, decision.programmes[p][code][key]))
+    for code, key in [("children_by_sex", "total"), *beneficiaries]:
+        v = summed(code, key, scope)
+        value = reading.value(tuple(sorted(v.items())))
+        reading.add("network", v, published_text(value, decision.networks[scope][code][key]))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
