@@ -213,7 +213,8 @@ def geography_states(joint: dict) -> dict[str, dict[str, str]]:
     priority education (also in the comité PDF, the ANCT workbooks and the network page) and the
     territory diagnosis's cross-table with its margins. A reader holding all of them solves no
     hidden count (``suppression.protect_linked``); the number of children followed is printed on
-    every page, so it is never a complement. Returns ``indicator code -> key -> state``."""
+    every page, so it is never a complement, and the children living in a QPV are a headline figure,
+    hidden only when no set of cells protects the small counts. Returns ``indicator code -> key -> state``."""
     figures: dict = {}
     for qpv in ["yes", "no", "unknown"]:
         figures[("children_by_qpv", qpv)] = {(qpv, s): 1 for s in _SCHOOL["all"]}
@@ -227,8 +228,11 @@ def geography_states(joint: dict) -> dict[str, dict[str, str]]:
     values = {
         key: sum(joint.get(atom, 0) * c for atom, c in vector.items()) for key, vector in figures.items()
     }
+    from maillage.steering.levels import headline
+
+    costs = {key: suppression.figure_cost(values[key], headline=headline(*key)) for key in figures}
     states = suppression.protect_linked(
-        figures, values, published_elsewhere=frozenset({("children", "total")})
+        figures, values, published_elsewhere=frozenset({("children", "total")}), costs=costs
     )
     result: dict[str, dict[str, str]] = {}
     for (code, key), state in states.items():
@@ -250,11 +254,19 @@ def cross_states(indicator: Indicator) -> dict[str, str]:
     return suppression.protect_linked(figures, values, published_elsewhere=frozenset({"total"}))
 
 
-def present(indicators, *, suppressed: bool) -> dict[str, Table]:
+def present(indicators, *, suppressed: bool, decided: dict | None = None) -> dict[str, Table]:
+    """The display tables. ``decided`` (indicator code -> key -> state): the decision shared with the
+    other level of a network (``maillage.steering.levels``), which replaces each table's own."""
     linked = {}
     qpv = indicators.get("children_by_qpv")
     if suppressed and qpv is not None and qpv.joint is not None:
         linked = geography_states(qpv.joint)
+    if suppressed and decided is not None:
+        from maillage.steering.levels import states_for
+
+        for code, states in decided.items():
+            if code in indicators:
+                linked[code] = states_for(states, indicators[code])
     tables = {
         code: present_one(indicator, suppressed=suppressed, linked=linked.get(code))
         for code, indicator in indicators.items()

@@ -854,6 +854,177 @@ def compute(scope: Scope) -> "OrderedDict[str, Indicator]":
     return result
 
 
+# --- every programme at once ---------------------------------------------------------------------
+
+# The indicators counting people (small-cell suppression applies to them), as ``compute`` gives them.
+PEOPLE_COUNTS = [
+    "pathway_vs_collective",
+    "children_by_sex",
+    "children_by_age",
+    "children_by_school_level",
+    "children_by_qpv",
+    "children_by_priority_education",
+    "parents_reached",
+    "referrals_by_referrer",
+    "referrals_by_motif",
+    "exits_by_reason",
+    "plan_actions_by_dimension",
+    "plan_actions_by_kind",
+]
+
+
+def _grouped(qs, by: str, aggregates: dict) -> dict:
+    """``programme id -> aggregates``, one query (a programme without rows is absent)."""
+    return {g[by]: g for g in qs.values(by).annotate(**aggregates).order_by()}
+
+
+def _by_list_item_grouped(qs, path: str, by: str) -> dict[int, list[Row]]:
+    """``_by_list_item`` for every programme at once (one query), in the same order."""
+    grouped = (
+        qs.values(by, f"{path}__code")
+        .annotate(
+            n=Count("pk", distinct=True), label=Min(f"{path}__label"), position=Min(f"{path}__position")
+        )
+        .order_by(by, "position", f"{path}__code")
+    )
+    result: dict[int, list[Row]] = {}
+    for g in grouped:
+        row = Row(g[f"{path}__code"] or "none", g["label"] or str(_("Non renseigné")), g["n"])
+        result.setdefault(g[by], []).append(row)
+    return result
+
+
+def people_counts(scope: Scope) -> "dict[int, OrderedDict[str, Indicator]]":
+    """The indicators of ``PEOPLE_COUNTS`` of each programme of ``scope`` (``programme id ->
+    code -> Indicator``, rows and totals as ``compute`` gives them for that programme alone, labels
+    left out), in one query per population whatever the number of programmes: what the suppression
+    decision shared by a network level and its programmes reads (``maillage.steering.levels``)."""
+    ids = scope.programme_ids
+    result = {pk: OrderedDict() for pk in ids}
+
+    def put(pk, code, rows, **kwargs):
+        if "total" not in kwargs:
+            kwargs["total"] = sum(r.value for r in rows)
+        result[pk][code] = Indicator(code, "", "", rows, **kwargs)
+
+    # Children followed: a child of a programme with a pathway of that programme in the period.
+    in_period = Pathway.objects.filter(
+        _pathways_in_period(scope), child=OuterRef("pk"), programme_id=OuterRef("programme_id")
+    )
+    children = Child.objects.filter(programme_id__in=ids).filter(Exists(in_period.values("pk")))
+    start = scope.period.start
+    specs = {
+        "children_by_sex": [(value, Q(sex=value)) for value, _label in Sex.choices],
+        "children_by_age": [(k, age_band_q(start, low, high)) for k, _l, low, high in AGE_BANDS],
+        "children_by_school_level": [(k, Q(school_level__in=v)) for k, _l, v in SCHOOL_STAGES],
+        "children_by_priority_education": [(k, q) for k, _l, q in SCHOOL_STATUSES],
+    }
+    aggregates = {"n": Count("pk")}
+    for code, spec in specs.items():
+        aggregates.update({f"{code}_{i}": Count("pk", filter=q) for i, (_k, q) in enumerate(spec)})
+    for i, (_k, _l, q) in enumerate(QPV_STATUSES):
+        for j, (_k2, _l2, school) in enumerate(SCHOOL_STATUSES):
+            aggregates[f"geo_{i}_{j}"] = Count("pk", filter=q & school)
+    counted = _grouped(children, "programme_id", aggregates)
+    collective = None
+    if OFFERS and not scope.filters.school and not scope.filters.eps:
+        enrolled = Enrolment.objects.filter(
+            beneficiary=OuterRef("pk"),
+            status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.LEFT],
+            group__starts_on__lte=scope.period.end,
+            group__ends_on__gte=start,
+        )
+        in_pathway = Pathway.objects.filter(
+            _pathways_in_period(scope), child=OuterRef("child_id"), programme_id=OuterRef("programme_id")
+        )
+        qs = Beneficiary.objects.filter(programme_id__in=ids, is_parent=False).filter(
+            Exists(enrolled.values("pk"))
+        )
+        qs = qs.exclude(Q(child__isnull=False) & Q(Exists(in_pathway.values("pk"))))
+        if scope.filters.qpv in ("yes", "no"):
+            qs = qs.filter(in_qpv=scope.filters.qpv == "yes")
+        collective = _grouped(qs, "programme_id", {"n": Count("pk")})
+    parents = None
+    if OFFERS and not scope.filters.any:
+        live = Enrolment.objects.filter(
+            status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.LEFT],
+            group__starts_on__lte=scope.period.end,
+            group__ends_on__gte=start,
+            group__offer__programme_id__in=ids,
+        )
+        by = "group__offer__programme_id"
+        guardians = _grouped(live.filter(guardian__isnull=False), by, {"n": Count("guardian", distinct=True)})
+        parents = _grouped(
+            live.filter(beneficiary__is_parent=True), by, {"n": Count("beneficiary", distinct=True)}
+        )
+        parents = {pk: guardians.get(pk, {}).get("n", 0) + parents.get(pk, {}).get("n", 0) for pk in ids}
+    referrals = _referrals(scope)
+    referrers = _by_list_item_grouped(referrals, "referrer_type", "programme_id")
+    motifs = _by_list_item_grouped(referrals, "motifs", "programme_id")
+    received = _grouped(referrals, "programme_id", {"n": Count("pk")})
+    exits = _by_list_item_grouped(
+        Pathway.objects.filter(
+            programme_id__in=ids, closed_on__gte=start, closed_on__lte=scope.period.end
+        ).filter(_pathway_filters(scope)),
+        "exit_reason",
+        "programme_id",
+    )
+    actions = PlanAction.objects.filter(_pathways_in_period(scope, "pathway__")).filter(
+        Q(starts_on__isnull=True) | Q(starts_on__lte=scope.period.end),
+        Q(ends_on__isnull=True) | Q(ends_on__gte=start),
+    )
+    action_specs = {
+        "plan_actions_by_dimension": [(v, Q(objective__dimension=v)) for v in Dimension.values]
+        + [("none", Q(objective__isnull=True))],
+        "plan_actions_by_kind": [(v, Q(kind=v)) for v in ActionKind.values],
+    }
+    planned = _grouped(
+        actions,
+        "pathway__programme_id",
+        {
+            f"{code}_{i}": Count("pk", filter=q)
+            for code, spec in action_specs.items()
+            for i, (_k, q) in enumerate(spec)
+        },
+    )
+    for pk in ids:
+        counts = counted.get(pk, {})
+        followed = counts.get("n", 0)
+        rows = [Row("pathway", "", followed)]
+        if collective is not None:
+            rows.append(Row("collective", "", collective.get(pk, {}).get("n", 0)))
+        put(pk, "pathway_vs_collective", rows, available=collective is not None or not OFFERS)
+        for code, spec in specs.items():
+            rows = [Row(k, "", counts.get(f"{code}_{i}", 0)) for i, (k, _q) in enumerate(spec)]
+            if code == "children_by_age" and rows[0].value == 0:
+                rows = rows[1:]
+            if code == "children_by_priority_education":
+                joint = {
+                    (qpv, school): counts.get(f"geo_{i}_{j}", 0)
+                    for i, (qpv, _l, _q) in enumerate(QPV_STATUSES)
+                    for j, (school, _l2, _s) in enumerate(SCHOOL_STATUSES)
+                }
+                by_qpv = [
+                    Row(key, "", sum(v for (qpv, _s), v in joint.items() if qpv == key))
+                    for key, _l, _q in QPV_STATUSES
+                ]
+                put(pk, "children_by_qpv", by_qpv, joint=joint)
+            put(pk, code, rows)
+        value = None if parents is None else parents[pk]
+        put(pk, "parents_reached", [Row("parents", "", value)], total=value, available=value is not None)
+        put(pk, "referrals_by_referrer", referrers.get(pk, []))
+        rows = [r for r in motifs.get(pk, []) if r.key != "none"]
+        put(pk, "referrals_by_motif", rows, total=received.get(pk, {}).get("n", 0), additive=False)
+        put(pk, "exits_by_reason", exits.get(pk, []))
+        for code, spec in action_specs.items():
+            put(
+                pk,
+                code,
+                [Row(k, "", planned.get(pk, {}).get(f"{code}_{i}", 0)) for i, (k, _q) in enumerate(spec)],
+            )
+    return {pk: OrderedDict((code, found[code]) for code in PEOPLE_COUNTS) for pk, found in result.items()}
+
+
 # --- yearly objectives ----------------------------------------------------------------------------
 
 AT_LEAST, AT_MOST = "at_least", "at_most"

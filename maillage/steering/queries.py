@@ -189,7 +189,14 @@ def action_sheets(programme_ids, year: int, *, suppressed: bool = False) -> list
 
 
 def structuring_table(programmes: list[Programme], period: ind.Period) -> list[dict]:
-    """One row per programme (constant queries in the number of programmes and of children)."""
+    """One row per programme (constant queries in the number of children).
+
+    The children followed per programme are the row margins of the programmes × categories
+    cross-tables (by sex, age, residence in a QPV, school in REP…) whose cells the programme
+    dashboards print and whose column margins and grand total the network dashboard prints: their
+    states are those of the decision shared by the two levels (``levels.decision``), exact over the
+    union of every figure of both levels. The other columns count places (QPV covered, REP schools,
+    bodies), which are public, not people."""
     ids = [p.pk for p in programmes]
     bodies = defaultdict(list)
     for body in Body.objects.filter(programme_id__in=ids).order_by("kind", "name"):
@@ -221,13 +228,20 @@ def structuring_table(programmes: list[Programme], period: ind.Period) -> list[d
         g["programme"]: g["n"]
         for g in ind.followed_children(scope).values("programme").annotate(n=Count("pk")).order_by()
     }
-    # The network dashboard publishes the level's total: hide small counts and their complements.
-    protected = suppression.protect_series([children.get(p.pk, 0) for p in programmes])
-    children_text = {
-        p.pk: suppression.display(children.get(p.pk, 0), state)
-        for p, state in zip(programmes, protected.states, strict=True)
+    from maillage.steering import levels
+
+    decision = levels.decision(
+        {p.network_level_id for p in programmes if p.network_level_id}, period, extra_scope=ids
+    )
+    states = {
+        p.pk: decision.children.get(
+            p.pk,
+            suppression.PRIMARY if suppression.is_small(children.get(p.pk, 0)) else suppression.PUBLISHED,
+        )
+        for p in programmes
     }
-    hidden = {p.pk for p, state in zip(programmes, protected.states, strict=True) if state}
+    children_text = {p.pk: suppression.display(children.get(p.pk, 0), states[p.pk]) for p in programmes}
+    hidden = {p.pk for p in programmes if states[p.pk]}
     role_labels = dict(Role.choices)
     kind_labels = dict(OrganisationKind.choices)
     source_labels = dict(FundingSource.choices)
@@ -314,20 +328,40 @@ def sort_structuring(rows: list[dict], key: str, descending: bool = False) -> li
 # --- territory diagnosis --------------------------------------------------------------------------
 
 
-def territory_diagnosis(scope: ind.Scope) -> dict:
-    """Referrals and pathways by priority status of residence and school, and needs by dimension."""
+def _diagnosis_referrals(scope: ind.Scope):
+    """The referrals of the territory diagnosis and their cells (residence in a QPV × school in
+    REP/REP+), as conditional counts."""
     start, end = scope.period.datetimes()
     referrals = Referral.objects.filter(
         programme_id__in=scope.programme_ids, submitted_at__gte=start, submitted_at__lt=end
     )
     residence = Q(priority_area__isnull=False)
     rep = Q(school__priority_education__in=["REP", "REP+"])
-    ref = referrals.aggregate(
-        qpv_rep=Count("pk", filter=residence & rep),
-        qpv_only=Count("pk", filter=residence & ~rep),
-        rep_only=Count("pk", filter=~residence & rep),
-        neither=Count("pk", filter=~residence & ~rep),
-    )
+    return referrals, {
+        "qpv_rep": Count("pk", filter=residence & rep),
+        "qpv_only": Count("pk", filter=residence & ~rep),
+        "rep_only": Count("pk", filter=~residence & rep),
+        "neither": Count("pk", filter=~residence & ~rep),
+    }
+
+
+def diagnosis_referrals_by_programme(scope: ind.Scope) -> dict[int, ind.Indicator]:
+    """The territory diagnosis's cross-table of referrals of each programme of ``scope`` (labels left
+    out), in one query: what the decision shared by a network level and its programmes reads."""
+    referrals, cells = _diagnosis_referrals(scope)
+    grouped = {g["programme_id"]: g for g in referrals.values("programme_id").annotate(**cells).order_by()}
+    result = {}
+    for pk in scope.programme_ids:
+        counts = grouped.get(pk, {})
+        rows = [ind.Row(key, "", counts.get(key, 0)) for key in cells]
+        result[pk] = ind.Indicator("diagnosis_referrals", "", "", rows, total=sum(r.value for r in rows))
+    return result
+
+
+def territory_diagnosis(scope: ind.Scope) -> dict:
+    """Referrals and pathways by priority status of residence and school, and needs by dimension."""
+    referrals, cells = _diagnosis_referrals(scope)
+    ref = referrals.aggregate(**cells)
     children = ind.followed_children(scope)
     c_res = Q(in_priority_area=True)
     c_rep = Q(school__priority_education__in=["REP", "REP+"])

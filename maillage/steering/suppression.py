@@ -18,10 +18,12 @@ A zero is published: it identifies no one. Zero cells are used as complements on
 else closes the cycle.
 """
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
+from math import gcd
 
 THRESHOLD = 5
 
@@ -206,6 +208,18 @@ def protect_table(
 
 # --- linked tables --------------------------------------------------------------------------------
 
+# The cost of hiding a figure, for ``protect_linked``: its count (hiding a big count loses more), a
+# zero more (a hidden zero protects little), a headline figure far more (the children followed, the
+# children living in a QPV, the totals the ANCT survey asks for): the detailed cells of breakdowns
+# are hidden first, a headline figure only when no set of cells protects the small counts.
+HEADLINE_COST = 1_000_000
+
+
+def figure_cost(value, *, headline: bool = False) -> float:
+    """The cost of hiding a figure of ``value``: see ``HEADLINE_COST``."""
+    cost = _ZERO_COST if not value else float(value)
+    return cost + HEADLINE_COST if headline else cost
+
 
 def protect_linked(
     figures: dict,
@@ -213,54 +227,60 @@ def protect_linked(
     *,
     hidden: frozenset = frozenset(),
     published_elsewhere: frozenset = frozenset(),
+    costs: dict | None = None,
 ) -> dict:
     """One suppression decision for figures published by several linked tables.
 
-    ``figures`` maps a key to its vector (a dict ``atom -> coefficient``) over the underlying
-    counts (the atoms: e.g. children by residence × school), ``values`` maps it to its value.
-    Figures with the same vector are one figure (the same count printed on two pages): they share
-    their state. A count from 1 to 4 is hidden (primary), so is every key of ``hidden``; then, as
-    long as a hidden figure is a linear combination of the published ones (a reader solves for
-    it), the cheapest published figure used by that combination is hidden too (a complement).
-    Figures of ``published_elsewhere`` (printed on pages outside these tables) are never
-    complements. Returns ``key -> state``.
+    ``figures`` maps a key to its vector (a dict ``atom -> coefficient``, integers or fractions) over
+    the underlying counts (the atoms: e.g. children by residence × school), ``values`` maps it to its
+    value. Figures with the same vector are one figure (the same count printed on two pages): they
+    share their state. A count from 1 to 4 is hidden (primary), so is every key of ``hidden``: these
+    are the *protected* figures, which no reader may solve for. Figures of ``published_elsewhere``
+    (printed on pages outside these tables) are published whatever happens. ``costs`` (key -> cost
+    of hiding it, ``figure_cost`` by default; a figure printed twice costs its dearest printing).
+    Returns ``key -> state``.
+
+    The complements are chosen by cost, exactly: every other figure, dearest first, is published
+    unless publishing it (after the ones already published) would let a reader solve for a protected
+    figure; then it is hidden (a complement). A reader solves for a figure when its vector is a
+    linear combination of the published ones, checked exactly (integer elimination). So a cheap
+    cell is hidden rather than a headline figure whenever that suffices, and the result is minimal:
+    publishing any single complement would give back a protected figure (it was hidden because of
+    one, and everything published since only adds equations). No hidden figure, complement or not,
+    is a combination of the published ones: one that became so would have been published for free.
     """
     groups: dict[tuple, list] = {}
     for key, vector in figures.items():
-        groups.setdefault(tuple(sorted((a, c) for a, c in vector.items() if c)), []).append(key)
-    vectors = {g: dict(g) for g in groups}
+        groups.setdefault(tuple(sorted(((a, c) for a, c in vector.items() if c), key=repr)), []).append(key)
+    atoms: dict = {}
+    vectors = {g: _integral({atoms.setdefault(a, len(atoms)): c for a, c in g}) for g in groups}
     value = {g: values[keys[0]] for g, keys in groups.items()}
-    fixed = {g for g, keys in groups.items() if set(keys) & published_elsewhere}
     primary = {g for g in groups if is_small(value[g])}
-    concealed = primary | {g for g, keys in groups.items() if set(keys) & hidden}
+    protected = primary | {g for g, keys in groups.items() if set(keys) & hidden}
+    fixed = [g for g, keys in groups.items() if set(keys) & published_elsewhere and g not in protected]
 
-    def cost(g):  # ties broken by the figure itself: the same decision on every run
-        return (value[g] == 0, value[g], g)
+    def cost(g):
+        if costs is None:
+            return figure_cost(value[g])
+        return max(costs.get(key, figure_cost(value[g])) for key in groups[g])
 
-    while True:
-        published = sorted((g for g in groups if g not in concealed), key=lambda g: (g in fixed, cost(g)))
-        # An echelon basis of the published figures, cheapest first, each with the published
-        # figures it combines (so that a solved hidden figure names the cells it was solved from).
-        basis: list[tuple] = []
-        for g in published:
-            rest, combination = _echelon(basis, vectors[g])
-            if rest:
-                made_of = {f: -c for f, c in combination.items()}
-                made_of[g] = made_of.get(g, 0) + 1
-                basis.append((min(rest), rest, made_of))
-        leak = None
-        for g in sorted(concealed, key=cost):
-            rest, combination = _echelon(basis, vectors[g])
-            if not rest:
-                leak = set(combination)
-                break
-        if leak is None:
-            break
-        candidates = sorted((g for g in leak if g not in fixed), key=cost)
-        if not candidates:  # nothing but figures printed elsewhere: hide everything linked
-            concealed |= set(groups) - fixed
-            break
-        concealed.add(candidates[0])
+    order = {g: k for k, g in enumerate(groups)}
+    candidates = sorted(
+        (g for g in groups if g not in protected and g not in fixed), key=lambda g: (-cost(g), order[g])
+    )
+    span = _Span(vectors[g] for g in protected)
+    for g in fixed:
+        span.publish(span.reduce(vectors[g]))
+    concealed = set(protected)
+    if span.solved:  # printed elsewhere, they give a protected figure back: hide all the rest
+        concealed |= set(candidates)
+    else:
+        for g in candidates:
+            rest = span.reduce(vectors[g])
+            if rest and span.reveals(rest):
+                concealed.add(g)
+            elif rest:
+                span.publish(rest)
     states = {}
     for g, keys in groups.items():
         state = PRIMARY if g in primary else COMPLEMENT if g in concealed else PUBLISHED
@@ -269,21 +289,102 @@ def protect_linked(
     return states
 
 
-def _echelon(basis: list[tuple], vector: dict) -> tuple[dict, dict]:
-    """``vector`` reduced by an echelon basis; each basis entry is (pivot atom, vector, its
-    combination of published figures). Returns the remainder and the combination of published
-    figures that was subtracted (when the remainder is empty, ``vector`` equals that combination)."""
-    rest = {atom: Fraction(c) for atom, c in vector.items() if c}
-    combination: dict = {}
-    for pivot, pivot_vector, made_of in basis:
-        if rest.get(pivot):
-            factor = rest[pivot] / pivot_vector[pivot]
-            for atom, c in pivot_vector.items():
-                rest[atom] = rest.get(atom, 0) - factor * c
-                if not rest[atom]:
-                    del rest[atom]
-            for figure, c in made_of.items():
-                combination[figure] = combination.get(figure, 0) + factor * c
-                if not combination[figure]:
-                    del combination[figure]
-    return rest, combination
+def _integral(vector: dict) -> dict:
+    """A vector with integer coefficients, proportional to ``vector`` (its span is the same)."""
+    scale = 1
+    for c in vector.values():
+        denominator = Fraction(c).denominator
+        scale = scale * denominator // gcd(scale, denominator)
+    return _normal({a: int(Fraction(c) * scale) for a, c in vector.items()})
+
+
+def _normal(vector: dict) -> dict:
+    """Divided by the gcd of its coefficients, the coefficient of its first atom positive."""
+    if not vector:
+        return vector
+    divisor = 0
+    for c in vector.values():
+        divisor = gcd(divisor, c)
+    if vector[min(vector)] < 0:
+        divisor = -divisor
+    return {a: c // divisor for a, c in vector.items()} if divisor != 1 else vector
+
+
+class _Span:
+    """The span of the published figures, as an echelon basis (one pivot atom per published row),
+    and the *protected* figures reduced by it: a protected figure is solved for when its reduced
+    vector is zero, and publishing a figure whose reduced vector is ``r`` solves for every protected
+    figure whose reduced vector is proportional to ``r``. Reduction is linear with the span as its
+    kernel, so both are exact. Integer, fraction-free elimination."""
+
+    def __init__(self, protected):
+        self.rows: dict = {}  # pivot atom -> (rank, row)
+        self.pivots: list = []  # rank -> pivot atom
+        self.protected = [dict(v) for v in protected]
+        self.by_atom: dict = {}  # atom -> indices of the protected vectors holding it
+        self.by_direction: dict = {}  # normalised reduced vector -> number of protected ones
+        for k, vector in enumerate(self.protected):
+            for atom in vector:
+                self.by_atom.setdefault(atom, set()).add(k)
+            self._count(vector, 1)
+
+    @staticmethod
+    def _key(vector: dict) -> tuple:
+        return tuple(sorted(vector.items()))
+
+    def _count(self, vector, step):
+        key = self._key(vector)
+        self.by_direction[key] = self.by_direction.get(key, 0) + step
+        if not self.by_direction[key]:
+            del self.by_direction[key]
+
+    @property
+    def solved(self) -> bool:
+        return () in self.by_direction
+
+    def reduce(self, vector: dict) -> dict:
+        rest = dict(vector)
+        pending = [self.rows[a][0] for a in rest if a in self.rows]
+        heapq.heapify(pending)
+        while pending:
+            atom = self.pivots[heapq.heappop(pending)]
+            if atom not in rest:
+                continue
+            row = self.rows[atom][1]
+            rest = _eliminate(rest, row, atom)
+            for a in row:
+                if a in rest and a in self.rows and a != atom:
+                    heapq.heappush(pending, self.rows[a][0])
+        return _normal(rest)
+
+    def reveals(self, rest: dict) -> bool:
+        """Whether publishing a figure reduced to ``rest`` (non-zero) gives a protected one back."""
+        return self._key(rest) in self.by_direction
+
+    def publish(self, rest: dict):
+        if not rest:
+            return
+        atom = min(rest, key=lambda a: (len(self.by_atom.get(a, ())), a))
+        self.rows[atom] = (len(self.rows), rest)
+        self.pivots.append(atom)
+        for k in list(self.by_atom.get(atom, ())):
+            old = self.protected[k]
+            self._count(old, -1)
+            new = _normal(_eliminate(old, rest, atom))
+            for a in old.keys() - new.keys():
+                self.by_atom[a].discard(k)
+            for a in new.keys() - old.keys():
+                self.by_atom.setdefault(a, set()).add(k)
+            self.protected[k] = new
+            self._count(new, 1)
+
+
+def _eliminate(vector: dict, row: dict, atom) -> dict:
+    """``vector`` without ``atom``, by an integer combination with ``row`` (which holds it)."""
+    a, b = row[atom], vector[atom]
+    result = {x: c * a for x, c in vector.items()}
+    for x, c in row.items():
+        result[x] = result.get(x, 0) - b * c
+        if not result[x]:
+            del result[x]
+    return result

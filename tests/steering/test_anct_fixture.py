@@ -485,13 +485,14 @@ def test_the_copil_pdf_carries_the_hand_computed_figures(client, world):
         "Lycée < 5",
         "Non scolarisé·e < 5",
         # One decision with the territory diagnosis's QPV × REP cross-table (same children): the
-        # breakdowns hide what the cross-table and its margins would give back.
-        "Réside en QPV s",
-        "Ne réside pas en QPV 8",
+        # breakdowns hide what the cross-table and its margins would give back, the cheapest cells
+        # first and the children living in a QPV (a headline figure) last.
+        "Réside en QPV 18",
+        "Ne réside pas en QPV s",
         "Résidence non localisée < 5",
-        "Scolarisé·e en REP+ s",
+        "Scolarisé·e en REP+ 10",
         "Scolarisé·e en REP s",
-        "Hors éducation prioritaire s",
+        "Hors éducation prioritaire 7",
         "Établissement non renseigné < 5",
         "Parents < 5",
         # process

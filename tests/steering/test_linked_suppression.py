@@ -34,7 +34,7 @@ from maillage.programmes.models import NetworkLevel
 from maillage.steering import suppression as sup
 from maillage.territories.enums import PriorityEducation
 from tests.factories import ChildFactory, MembershipFactory, SchoolFactory, programme_with_lists
-from tests.steering.test_suppression import _rank, recomputable
+from tests.steering.test_suppression import _rank, recomputable, unneeded_complements
 
 NOW = datetime.datetime(2026, 12, 3, 10, tzinfo=datetime.UTC)
 QPV = {"yes": True, "no": False, "unknown": None}
@@ -96,9 +96,15 @@ def hidden_text(text: str) -> bool:
 class Reading:
     """Every figure a reader has seen: vector -> set of (source, published value or None)."""
 
-    def __init__(self, truth: dict):
+    def __init__(self, truth: dict, ties: list[dict] | None = None):
+        """``ties``: equations the reader knows (vectors equal to zero); by default, the two
+        partitions of the children of one programme (residence × school, sex) have one total."""
         self.truth = truth
         self.seen: dict[tuple, dict] = {}
+        self.complements: set[tuple] = set()  # figures shown "s"
+        if ties is None:
+            ties = [{**EVERYONE, **{("sex", s): -1 for s in SEXES}}]
+        self.ties = ties
 
     def add(self, source: str, vector: dict | None, text: str):
         if vector is None:
@@ -106,14 +112,22 @@ class Reading:
         frozen = tuple(sorted((a, c) for a, c in vector.items()))
         value = None if hidden_text(text) else int(re.sub(r"\D", "", text))
         self.seen.setdefault(frozen, {})[source] = value
+        if text.strip() == sup.COMPLEMENT_TEXT:
+            self.complements.add(frozen)
         if value is not None:
             assert value == self.value(frozen), (source, frozen, text)
 
     def value(self, frozen) -> int:
         return sum(self.truth.get(atom, 0) * c for atom, c in frozen)
 
-    def check(self):
-        atoms = sorted({a for f in self.seen for a, _c in f} | set(EVERYONE) | {("sex", s) for s in SEXES})
+    def check(self, secrets: list[dict] = ()):
+        """Every figure has one state; no hidden one, and no count of ``secrets`` (vectors, e.g.
+        the small counts of pages the reader does not see), is a combination of published ones."""
+        atoms = sorted(
+            {a for f in self.seen for a, _c in f}
+            | {a for tie in self.ties for a in tie}
+            | {a for vector in secrets for a in vector}
+        )
         index = {a: k for k, a in enumerate(atoms)}
 
         def row(frozen):
@@ -122,19 +136,30 @@ class Reading:
                 r[index[a]] += c
             return r
 
-        # The two partitions of the same children have the same total (a known equation).
-        tie = [Fraction(0)] * len(atoms)
-        for a in EVERYONE:
-            tie[index[a]] += 1
-        for s in SEXES:
-            tie[index[("sex", s)]] -= 1
-        published = [tie] + [row(f) for f, by in self.seen.items() if all(v is not None for v in by.values())]
+        # The partitions of the same children have the same total (known equations).
+        ties = [row(tuple(tie.items())) for tie in self.ties]
+        published = ties + [row(f) for f, by in self.seen.items() if all(v is not None for v in by.values())]
         base = _rank(published)
         for f, by in self.seen.items():
             states = {v is None for v in by.values()}
             assert len(states) == 1, f"one figure, two decisions: {f} {by}"
             if states == {True}:
                 assert _rank([*published, row(f)]) > base, f"recomputable from the union: {f} {by}"
+        for vector in secrets:
+            frozen = tuple(sorted(vector.items()))
+            if sup.is_small(self.value(frozen)):
+                assert _rank([*published, row(frozen)]) > base, f"a small count recomputable: {frozen}"
+
+    def check_minimal(self):
+        """Every complement ("s") is needed: publishing it, everything else as shown, would give
+        back a small count (a count shown "< 5")."""
+        published = [dict(tie) for tie in self.ties] + [
+            dict(f) for f, by in self.seen.items() if all(v is not None for v in by.values())
+        ]
+        small = [dict(f) for f in self.seen if sup.is_small(self.value(f))]
+        complements = sorted(self.complements)
+        needless = unneeded_complements(published, small, [dict(f) for f in complements])
+        assert needless == [], f"hidden for nothing: {needless}"
 
 
 def read_tables(reading: Reading, source: str, tables):
@@ -259,7 +284,8 @@ class LinkedTablesTests(TestCase):
 @given(counts=populations)
 def test_the_shared_decision_leaves_no_hidden_count_solvable_from_the_union_of_its_tables(counts):
     """The same check without pages, on many more populations: every figure ``geography_states``
-    decides (dashboard breakdowns, diagnosis cells and margins, the total printed everywhere)."""
+    decides (dashboard breakdowns, diagnosis cells and margins, the total printed everywhere); and
+    no complement is hidden for nothing."""
     from maillage.steering.dashboard import geography_states
 
     truth = {("geo", atom): n for atom, n in counts.items()}
@@ -273,3 +299,4 @@ def test_the_shared_decision_leaves_no_hidden_count_solvable_from_the_union_of_i
             if 0 < value < 5:
                 assert state == sup.PRIMARY
     reading.check()
+    reading.check_minimal()

@@ -20,7 +20,7 @@ from maillage.audit.access import not_sensitive
 from maillage.core import exports
 from maillage.programmes.enums import Role
 from maillage.programmes.models import Programme
-from maillage.steering import anct, copil, queries, services
+from maillage.steering import anct, copil, levels, queries, services
 from maillage.steering import indicators as ind
 from maillage.steering.dashboard import (
     cross_states,
@@ -76,13 +76,23 @@ def _year_param(request, default: int) -> int:
     return year
 
 
+def _decided(programme: Programme, period, filters=None) -> dict | None:
+    """The states of the programme's figures in the decision shared with its network level (None
+    outside a network): the network pages sum the same counts (``maillage.steering.levels``)."""
+    if not programme.network_level_id:
+        return None
+    decision = levels.decision([programme.network_level_id], period, filters)
+    return decision.programmes.get(programme.pk, {})
+
+
 def _dashboard_context(request, programme: Programme, *, always_suppressed: bool = False) -> dict:
     form = FilterForm(request.GET or None, programmes=[programme])
     period, filters = form.period(), form.filters()
     scope = ind.Scope((programme.pk,), period, filters)
     computed = ind.compute(scope)
     suppressed = always_suppressed or not perms.indicators_unsuppressed(request.user, programme)
-    tables = present(computed, suppressed=suppressed)
+    decided = _decided(programme, period, filters) if suppressed else None
+    tables = present(computed, suppressed=suppressed, decided=decided)
     targets = Target.objects.filter(programme=programme, year=period.year)
     progress = ind.progress(tables, targets)
     return {
@@ -128,7 +138,9 @@ def objectives(request):
     year = _year_param(request, ind.Period.current().year)
     period = ind.Period(PeriodKind.SCHOOL_YEAR, year)
     suppressed = not perms.indicators_unsuppressed(request.user, programme)
-    tables = present(ind.compute(ind.Scope((programme.pk,), period)), suppressed=suppressed)
+    computed = ind.compute(ind.Scope((programme.pk,), period))
+    decided = _decided(programme, period) if suppressed else None
+    tables = present(computed, suppressed=suppressed, decided=decided)
     targets = Target.objects.filter(programme=programme, year=year)
     progress = ind.progress(tables, targets)
     return render(
@@ -301,6 +313,9 @@ def diagnosis(request):
         "diagnosis_referrals": cross_states(result["priority"][0]),
         "diagnosis_children": geography_states(ind.priority_geography(scope))["diagnosis_children"],
     }
+    decided = _decided(programme, scope.period) if suppressed else None
+    if decided is not None:  # in a network: the decision shared with the level (and the dashboard)
+        linked = {code: decided.get(code, states) for code, states in linked.items()}
     tables = [
         present_cross(i, shape=(2, 2), margins=margins, suppressed=suppressed, linked=linked.get(i.code))
         for i in result["priority"]
@@ -334,13 +349,24 @@ def _network_programmes(request) -> list[Programme]:
     return programmes
 
 
+def _network_decided(programmes: list[Programme], scope: ind.Scope) -> dict:
+    """The states of the network page's sums in the decision shared with the programmes' dashboards."""
+    decision = levels.decision(
+        {p.network_level_id for p in programmes if p.network_level_id},
+        scope.period,
+        scope.filters,
+        extra_scope=scope.programme_ids,
+    )
+    return decision.networks[frozenset(scope.programme_ids)]
+
+
 @not_sensitive
 @login_required
 def network(request):
     programmes = _network_programmes(request)
     form = FilterForm(request.GET or None, programmes=programmes, with_places=False)
     scope = ind.Scope(tuple(p.pk for p in programmes), form.period(), form.filters())
-    tables = present(ind.compute(scope), suppressed=True)
+    tables = present(ind.compute(scope), suppressed=True, decided=_network_decided(programmes, scope))
     return render(
         request,
         "steering/network.html",
@@ -366,7 +392,7 @@ def network_anct_export(request):
     programmes = _network_programmes(request)
     form = FilterForm(request.GET or None, programmes=programmes, with_places=False)
     scope = ind.Scope(tuple(p.pk for p in programmes), form.period())
-    tables = present(ind.compute(scope), suppressed=True)
+    tables = present(ind.compute(scope), suppressed=True, decided=_network_decided(programmes, scope))
     book, rows = anct.workbook(programmes, scope, tables)
     level = perms.network_levels_of(request.user).first()
     return exports.workbook_response(
