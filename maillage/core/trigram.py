@@ -5,7 +5,9 @@ which a GIN ``gin_trgm_ops`` index serves — and orders by ``WordSimilarity``. 
 pg_trgm: ``similarity`` and ``word_similarity`` below are registered as SQL functions of the same
 names on every new SQLite connection, so that the same query runs on both databases and returns the
 same rows. They are line-by-line ports of ``contrib/pg_trgm/trgm_op.c`` (PostgreSQL 15), down to the
-single-precision arithmetic, and ``tests/core/test_trigram.py`` compares them with PostgreSQL's.
+single-precision arithmetic, and ``tests/core/test_trigram.py`` compares them with PostgreSQL's. They
+agree on the letters of every script and on digits; on combining marks that survive normalisation and
+on symbols, PostgreSQL asks the C library (``iswalnum``) where words end, and may cut them elsewhere.
 
 The threshold of ``%>`` is a setting of the PostgreSQL session (``pg_trgm.word_similarity_threshold``,
 0.6 by default, far too strict for a misspelt name): every new PostgreSQL connection sets it to
