@@ -105,17 +105,23 @@ def search_pathways(pathways: QuerySet, term: str, *, children: QuerySet) -> Ran
         return Ranked(pathways, [])
     rows = list(query)
     tokens = name_tokens(term)
-    # The SQL order follows the list's own order within equal scores: the stable sort keeps it.
-    ranked = sorted(rows[:MAX_RESULTS], key=lambda row: _rank(row, tokens))
-    return Ranked(pathways, [row[0] for row in ranked], truncated=len(rows) > MAX_RESULTS)
+    keyed = [(_rank(row, tokens), row[0]) for row in rows[:MAX_RESULTS]]
+    # The SQL order follows the list's own order within equal ranks: the stable sort keeps it.
+    ranked = sorted(((key, pk) for key, pk in keyed if key is not None), key=lambda pair: pair[0])
+    return Ranked(pathways, [pk for _, pk in ranked], truncated=len(rows) > MAX_RESULTS)
 
 
-def _rank(row, tokens: list[str]) -> tuple:
+def _rank(row, tokens: list[str]) -> tuple | None:
+    """The row's sort key, or None when neither its code nor (plausibly) its name matched."""
     _, code_rank, score, first, last, identity = row
-    tier, closeness, coverage = (CLOSE, 0.0, 0.0)
+    rank = None
     # Names rank a row only when they found it and the user may read them.
     if identity and score > 0:
-        tier, closeness, coverage = name_rank(tokens, first, last)
-    if code_rank > tier:
-        tier, closeness, coverage = code_rank, 1.0, 1.0
-    return (-tier, -closeness, -coverage, -score)
+        rank = name_rank(tokens, first, last)
+        if not rank.plausible:
+            rank = None
+    if code_rank > CLOSE and (rank is None or code_rank > rank.tier):
+        return (-code_rank, -1.0, -1.0, -score)
+    if rank is None:
+        return None
+    return (-rank.tier, -rank.closeness, -rank.coverage, -score)

@@ -12,16 +12,20 @@ One search, in three steps:
    (and bounded to the programme by the view), so the planner starts from the programme's rows and
    the index; at most ``MAX_RESULTS`` candidates are read, the closest by trigrams first, as
    ``(id, names, score)`` tuples.
-3. **Ranking, in Python**, the same on both databases: exact names first (every token is a whole
-   word of the name), then prefixes (« dup » for Dupont), then the others; within each, by the
-   closeness of the tokens to the words of the name (optimal string alignment, so a swap of two
-   letters costs one edit — trigrams alone rank « Leory » no closer to Leroy than to Lebrun), then
-   by the share of the name the tokens cover (Roux before Le Roux), by trigram similarity, and
-   alphabetically.
+3. **Ranking, in Python**, the same on both databases. A candidate goes when a token is more than
+   one edit (two beyond five letters) from every word of its name and is the start of none
+   (trigrams are generous with long words: « personne » shares three with Perrin). Then exact
+   names first (every token is a whole word of the name), then prefixes (« dup » for Dupont), then
+   the others; within each, by the closeness of the tokens to the words of the name (optimal string
+   alignment, so a swap of two letters costs one edit — trigrams alone rank « Leory » no closer to
+   Leroy than to Lebrun), then by the share of the name the tokens cover (Roux before Le Roux), by
+   trigram similarity, and alphabetically.
 
 The page then reads its 25 rows by id (``maillage.core.pagination.Ranked``): two queries for a
 searched page, as for a plain one, whatever the number of matches.
 """
+
+from typing import NamedTuple
 
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Greatest
@@ -79,33 +83,50 @@ def name_score(tokens: list[str], prefix: str = ""):
     return total
 
 
-def _token_rank(token: str, words: set[str]) -> tuple[int, float]:
+class NameRank(NamedTuple):
+    """How well a term names a child; the first three compare as ranks (higher is better)."""
+
+    tier: int  # the worst of the tokens': EXACT, PREFIX or CLOSE
+    closeness: float  # the mean of the tokens' closeness to the name, from 0 to 1
+    coverage: float  # the share of the name's words that a token starts
+    plausible: bool  # every token is a word of the name, the start of one, or a few edits from one
+
+
+def edit_budget(token: str) -> int:
+    """The edits a token may be away from a word of the name: one up to five letters, two beyond."""
+    return 1 if len(token) <= 5 else 2
+
+
+def _token_rank(token: str, words: set[str]) -> tuple[int, float, bool]:
     if token in words:
-        return EXACT, 1.0
+        return EXACT, 1.0, True
     closeness = max(OSA.normalized_similarity(token, word) for word in words)
     if any(word.startswith(token) for word in words):
-        return PREFIX, closeness
-    return CLOSE, closeness
+        return PREFIX, closeness, True
+    # Against the whole word, or its start for a word being typed (« dupn » for Dupont).
+    edits = min(min(OSA.distance(token, word), OSA.distance(token, word[: len(token)])) for word in words)
+    return CLOSE, closeness, edits <= edit_budget(token)
 
 
-def name_rank(tokens: list[str], first: str, last: str) -> tuple[int, float, float]:
-    """How well the tokens name this child: (tier, closeness, coverage), higher is better.
+def name_rank(tokens: list[str], first: str, last: str) -> NameRank:
+    """How well the tokens name this child.
 
     The words of a name are its words and the name written without spaces (« legall » is Le Gall).
-    The tier is the worst of the tokens' (exact, prefix or close); the closeness their mean; the
-    coverage the share of the name's words that a token starts, so that « roux » finds Roux before
-    Le Roux.
+    Coverage puts Roux before Le Roux for « roux ». A child is a plausible answer when each token is
+    a word of the name, the start of one, or within its ``edit_budget`` of one: trigrams let
+    « personne » reach Perrin (three trigrams in common), four edits send it back.
     """
     parts = [*first.split(), *last.split()]
     words = {*parts, first.replace(" ", ""), last.replace(" ", "")} - {""}
     if not tokens or not words:
-        return CLOSE, 0.0, 0.0
+        return NameRank(CLOSE, 0.0, 0.0, False)
     ranks = [_token_rank(token, words) for token in tokens]
     covered = sum(1 for part in parts if any(part.startswith(token) for token in tokens))
-    return (
-        min(tier for tier, _ in ranks),
-        sum(closeness for _, closeness in ranks) / len(ranks),
-        covered / len(parts) if parts else 0.0,
+    return NameRank(
+        tier=min(tier for tier, _, _ in ranks),
+        closeness=sum(closeness for _, closeness, _ in ranks) / len(ranks),
+        coverage=covered / len(parts) if parts else 0.0,
+        plausible=all(plausible for _, _, plausible in ranks),
     )
 
 
@@ -127,10 +148,10 @@ def search_children(children: QuerySet, term: str) -> Ranked:
         return Ranked(children, [])
     rows = list(candidates(children, tokens))
 
-    def key(row):
-        pk, first, last, score = row
-        tier, closeness, coverage = name_rank(tokens, first, last)
-        return (-tier, -closeness, -coverage, -score, last, first, pk)
-
-    ranked = sorted(rows[:MAX_RESULTS], key=key)
-    return Ranked(children, [row[0] for row in ranked], truncated=len(rows) > MAX_RESULTS)
+    ranked = []
+    for pk, first, last, score in rows[:MAX_RESULTS]:
+        rank = name_rank(tokens, first, last)
+        if rank.plausible:
+            ranked.append(((-rank.tier, -rank.closeness, -rank.coverage, -score, last, first, pk), pk))
+    ranked.sort()
+    return Ranked(children, [pk for _, pk in ranked], truncated=len(rows) > MAX_RESULTS)
