@@ -43,7 +43,6 @@ from maillage.pathways.models import (
 )
 from maillage.pathways.plan_text import redact_plan
 from maillage.pathways.search import search_pathways
-from maillage.people.search import MAX_RESULTS
 from maillage.programmes.enums import ListKind, Role
 from maillage.programmes.models import ListItem, Organisation
 from maillage.www.context import current_membership
@@ -753,7 +752,6 @@ def caseload(request):
         "rows": shown,
         "filtered": any(request.GET.get(k) for k in ("q", "state", "overdue")),
         "truncated": getattr(rows, "truncated", False),
-        "max_results": MAX_RESULTS,
         "overdue_count": base.filter(next_review_on__lt=today).exclude(state=PathwayState.CLOSED).count(),
     }
     return render(request, "pathways/caseload.html", context)
@@ -792,6 +790,5 @@ def pathway_list(request):
         "rows": shown,
         "filtered": any(request.GET.get(k) for k in ("q", "state", "overdue", "referent")),
         "truncated": getattr(rows, "truncated", False),
-        "max_results": MAX_RESULTS,
     }
     return render(request, "pathways/list.html", context)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from maillage import permissions as perms
 from maillage.audit import services as audit
 from maillage.audit.access import record_access_many, sensitive
-from maillage.people.search import MAX_RESULTS, search_children
+from maillage.people.search import search_children
 from maillage.programmes.models import Membership
 from maillage.www.context import active_memberships, current_membership
 from maillage.www.people.forms import ChildSearchForm
@@ -60,7 +60,6 @@ def children(request):
         "page_obj": page,
         "searched": bool(request.GET.get("q")),
         "truncated": getattr(rows, "truncated", False),
-        "max_results": MAX_RESULTS,
     }
     return render(request, "people/child_list.html", context)
 
