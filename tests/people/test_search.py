@@ -340,6 +340,21 @@ def test_on_postgresql_every_connection_has_the_search_threshold():
         assert float(cursor.fetchone()[0]) == WORD_SIMILARITY_THRESHOLD
 
 
+def test_the_children_list_says_when_the_search_matched_more_than_it_shows(client, login_as, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    programme = ProgrammeFactory()
+    login_as(Role.COORDINATOR, programme=programme)
+    children_named(programme, [(first, "Dupont") for first in ("Alice", "Bruno", "Chloé", "David", "Jules")])
+    url = reverse("people:children")
+
+    broad = client.get(url, {"q": "dupont"})
+    narrow = client.get(url, {"q": "alice dupont"})
+
+    assert len(broad.context["page_obj"]) == 3
+    assert "Recherche trop large" in broad.content.decode()
+    assert "Recherche trop large" not in narrow.content.decode()
+
+
 def test_the_children_list_shows_the_best_match_first(client, login_as):
     programme = ProgrammeFactory()
     login_as(Role.COORDINATOR, programme=programme)
