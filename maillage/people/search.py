@@ -5,7 +5,8 @@ One search, in three steps:
 1. **Tokens.** The term is normalised like the stored names (``normalise_name``: case, accents,
    hyphens and apostrophes folded) and cut into words: « Jean-Édouard D'Arc » → ``jean edouard d arc``.
 2. **Candidates, in SQL.** A child is a candidate when *every* token is close to a word of its first
-   or last name: pg_trgm's word similarity at least ``WORD_SIMILARITY_THRESHOLD`` (0.2), the
+   or last name (the tokens of one or two letters only when there is no longer one: ``selecting``):
+   pg_trgm's word similarity at least ``WORD_SIMILARITY_THRESHOLD`` (0.2), the
    ``%>`` operator, which the GIN trigram indexes ``child_first_name_trgm`` and
    ``child_last_name_trgm`` serve on PostgreSQL (migration people 0003); on SQLite the same
    function, in Python, row by row. The queryset given is already scoped by ``maillage.permissions``
@@ -58,10 +59,20 @@ def search_tokens(text: str | None) -> list[str]:
     return tokens[:MAX_TOKENS]
 
 
+def selecting(tokens: list[str]) -> list[str]:
+    """The tokens that select the candidates in SQL: those of three letters or more, if any.
+
+    A word of one or two letters (a particle, an initial) has two or three trigrams, all at its
+    edges: « el » for « le » shares none. It only ranks the candidates the longer words found, and
+    must be plausible (``name_rank``).
+    """
+    return [token for token in tokens if len(token) >= 3] or tokens
+
+
 def name_filter(tokens: list[str], prefix: str = "") -> Q:
-    """Every token close to the first or the last name (of the child at ``prefix``)."""
+    """Every selecting token close to the first or the last name (of the child at ``prefix``)."""
     condition = Q()
-    for token in tokens:
+    for token in selecting(tokens):
         condition &= Q(WordSimilar(F(f"{prefix}{FIRST}"), Value(token))) | Q(
             WordSimilar(F(f"{prefix}{LAST}"), Value(token))
         )
