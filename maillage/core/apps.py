@@ -14,3 +14,10 @@ class CoreConfig(AppConfig):
         from maillage.core import french
 
         french.install_empty_choice_label()
+
+        from django.db.backends.signals import connection_created
+
+        from maillage.core import trigram
+
+        # Name search: pg_trgm's threshold on PostgreSQL, its functions in Python on SQLite.
+        connection_created.connect(trigram.install, dispatch_uid="maillage.core.trigram")

@@ -19,5 +19,9 @@ def normalise_name(value: str | None) -> str:
     """
     if not value:
         return ""
-    value = strip_accents(value.casefold()).replace("œ", "oe").replace("æ", "ae")
+    # Decompose before folding the case: compatibility forms (𝜜, ℌ) decompose to capitals, which
+    # folding the case first would leave, and the normalised name would not be its own normal form.
+    value = (
+        strip_accents(unicodedata.normalize("NFKD", value).casefold()).replace("œ", "oe").replace("æ", "ae")
+    )
     return _SEPARATORS.sub(" ", value).strip()

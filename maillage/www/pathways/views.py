@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from maillage import permissions as perms
 from maillage.audit.access import record_access, record_access_many, sensitive
-from maillage.core.text import normalise_name
+from maillage.core.pagination import Ranked
 from maillage.offers import queries as offer_queries
 from maillage.pathways import services
 from maillage.pathways.enums import TRANSITIONS, Circle, Dimension, PathwayState, ReviewKind
@@ -42,6 +42,7 @@ from maillage.pathways.models import (
     ReviewRating,
 )
 from maillage.pathways.plan_text import redact_plan
+from maillage.pathways.search import search_pathways
 from maillage.programmes.enums import ListKind, Role
 from maillage.programmes.models import ListItem, Organisation
 from maillage.www.context import current_membership
@@ -662,25 +663,12 @@ def reopen(request, pk: int):
 # --- lists ---------------------------------------------------------------------------------------
 
 
-def _with_identity(user, rows: QuerySet) -> QuerySet:
-    """Annotate each pathway with whether its child's identity is visible to ``user`` (one query)."""
-    return rows.annotate(
-        identity=Exists(perms.children_visible_to(user).filter(pk=OuterRef("child_id")))
-    ).select_related("child", "child__school", "referent", "programme")
-
-
-def _search(rows: QuerySet, query: str) -> QuerySet:
-    """By case code, or by name — names only on rows whose identity the user may see."""
-    query = query.strip()
-    if not query:
-        return rows
-    by_name = Q(identity=True)
-    terms = normalise_name(query).split()
-    for term in terms:
-        by_name &= Q(child__last_name_normalised__contains=term) | Q(
-            child__first_name_normalised__contains=term
-        )
-    return rows.filter(Q(case_code__icontains=query) | (by_name if terms else Q(pk__in=[])))
+def _with_identity(rows: QuerySet, named: QuerySet) -> QuerySet:
+    """Annotate each pathway with whether its child is one of ``named`` (the children whose identity
+    the user may see: ``perms.children_visible_to``)."""
+    return rows.annotate(identity=Exists(named.filter(pk=OuterRef("child_id")))).select_related(
+        "child", "child__school", "referent", "programme"
+    )
 
 
 def _decorate(rows: list[Pathway], today: datetime.date) -> list[Pathway]:
@@ -715,12 +703,23 @@ def _apply_filters(rows: QuerySet, form, today: datetime.date, *, default_open: 
             rows = rows.exclude(state=PathwayState.CLOSED).filter(next_review_on__lt=today)
         if form.cleaned_data.get("referent"):
             rows = rows.filter(referent=form.cleaned_data["referent"])
-        rows = _search(rows, form.cleaned_data.get("q", ""))
     return rows
 
 
 def _ordered(rows: QuerySet) -> QuerySet:
     return rows.order_by(F("next_review_on").asc(nulls_last=True), "case_code", "pk")
+
+
+def _searched(rows: QuerySet, form, named: QuerySet, programme_id: int) -> QuerySet | Ranked:
+    """The list's rows in their order, or, with a search term, the rows it finds, best match first.
+
+    By case code, or by name among ``named`` (the children whose identity the user may see) of the
+    programme. The search runs once; the page reads its rows by id.
+    """
+    term = form.cleaned_data.get("q", "") if form.is_valid() else ""
+    if not term.strip():
+        return _ordered(rows)
+    return search_pathways(rows, term, children=named.filter(programme=programme_id))
 
 
 @login_required
@@ -737,7 +736,10 @@ def caseload(request):
         referent=request.user, programme=membership.programme_id
     )
     form = forms.CaseloadFilterForm(request.GET or None)
-    rows = _ordered(_apply_filters(_with_identity(request.user, base), form, today))
+    # One scope of the children named, for the identity of the rows and for the search by name.
+    named = perms.children_visible_to(request.user)
+    rows = _apply_filters(_with_identity(base, named), form, today)
+    rows = _searched(rows, form, named, membership.programme_id)
     # Pages of CASELOAD_PAGE_SIZE: a référent follows about 100 children; every row shown is journaled
     # in one insert, which keeps the page's query count the same whatever the caseload.
     page = Paginator(rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -749,6 +751,7 @@ def caseload(request):
         "page_obj": page,
         "rows": shown,
         "filtered": any(request.GET.get(k) for k in ("q", "state", "overdue")),
+        "truncated": getattr(rows, "truncated", False),
         "overdue_count": base.filter(next_review_on__lt=today).exclude(state=PathwayState.CLOSED).count(),
     }
     return render(request, "pathways/caseload.html", context)
@@ -774,7 +777,9 @@ def pathway_list(request):
     )
     form = forms.ProgrammeFilterForm(request.GET or None, referents=referents)
     base = perms.pathways_visible_to(request.user).filter(programme=programme)
-    rows = _ordered(_apply_filters(_with_identity(request.user, base), form, today))
+    named = perms.children_visible_to(request.user)
+    rows = _apply_filters(_with_identity(base, named), form, today)
+    rows = _searched(rows, form, named, programme.pk)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = _decorate(list(page.object_list), today)
     _journal_rows(request, shown)
@@ -784,5 +789,6 @@ def pathway_list(request):
         "page_obj": page,
         "rows": shown,
         "filtered": any(request.GET.get(k) for k in ("q", "state", "overdue", "referent")),
+        "truncated": getattr(rows, "truncated", False),
     }
     return render(request, "pathways/list.html", context)

@@ -7,7 +7,6 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -15,7 +14,7 @@ from django.utils import timezone
 from maillage import permissions as perms
 from maillage.audit import services as audit
 from maillage.audit.access import record_access_many, sensitive
-from maillage.core.text import normalise_name
+from maillage.people.search import search_children
 from maillage.programmes.models import Membership
 from maillage.www.context import active_memberships, current_membership
 from maillage.www.people.forms import ChildSearchForm
@@ -47,11 +46,9 @@ def children(request):
         .select_related("household", "school")
     )
     form = ChildSearchForm(request.GET or None)
-    if form.is_valid():
-        for term in normalise_name(form.cleaned_data["q"]).split():
-            rows = rows.filter(
-                Q(last_name_normalised__contains=term) | Q(first_name_normalised__contains=term)
-            )
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        # Ranked, best match first; the search runs once, the page reads its rows by id.
+        rows = search_children(rows, form.cleaned_data["q"])
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     for child in page:
@@ -62,6 +59,7 @@ def children(request):
         "form": form,
         "page_obj": page,
         "searched": bool(request.GET.get("q")),
+        "truncated": getattr(rows, "truncated", False),
     }
     return render(request, "people/child_list.html", context)
 
