@@ -110,3 +110,31 @@ def _no_event_loop_left_running():
     _forget_closed_event_loop()
     running = asyncio.events._get_running_loop()
     assert running is None, f"an event loop was left running in the main thread: {running!r}"
+
+
+# --- the permission matrix's count of distinct cases (tests/matrix_cases.py) ----------------------------
+#
+# Each process records the keys of the cases it executed; an xdist worker hands its keys to the controller
+# (``workeroutput``), which unites them, so that a case is counted once whatever the number of workers.
+_MATRIX_CASES_FROM_WORKERS: set[str] = set()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.matrix_cases import EXECUTED
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["permission_matrix_cases"] = sorted(EXECUTED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _MATRIX_CASES_FROM_WORKERS.update(getattr(node, "workeroutput", {}).get("permission_matrix_cases", ()))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.matrix_cases import EXECUTED
+
+    cases = EXECUTED | _MATRIX_CASES_FROM_WORKERS
+    if cases:
+        terminalreporter.write_line(f"permission matrix: {len(cases)} distinct cases executed")
