@@ -112,6 +112,34 @@ def _no_event_loop_left_running():
     assert running is None, f"an event loop was left running in the main thread: {running!r}"
 
 
+# --- xdist's loadgroup ----------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Give every item marked ``xdist_group`` the "@<group>" node id suffix that loadgroup groups on.
+
+    xdist 3.8 writes it to ``item._nodeid``, which pytest 9.2 no longer reads: the marker is silently
+    ignored and a group spreads over the workers (tests/browser/conftest.py, pytest-xdist#1386). The
+    permission matrix builds its world once per worker that runs it, so it must stay on one. Does nothing
+    where xdist's own suffix took effect, or without loadgroup.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        marks = list(item.iter_markers("xdist_group"))
+        if not marks:
+            continue
+        names = sorted(
+            {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in marks}
+        )
+        suffix = "@" + "_".join(names)
+        if not item.nodeid.endswith(suffix) and isinstance(getattr(item, "_id", None), NodeId):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 # --- the permission matrix's count of distinct cases (tests/matrix_cases.py) ----------------------------
 #
 # Each process records the keys of the cases it executed; an xdist worker hands its keys to the controller
