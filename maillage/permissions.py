@@ -15,7 +15,7 @@ role × object × action × relation matrix from it.
 import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from maillage.governance.enums import BodyKind
@@ -381,6 +381,9 @@ def _case_team(user, memberships: list[Membership], prefix: str, *, secret: bool
             membership__organisation__consents__care=True,
             membership__organisation__consents__withdrawn_on__isnull=True,
         )
+    # Programme isolation does not rest on the services alone: a membership of another programme added
+    # to the team (which case_team_add refuses) opens nothing.
+    members = members.filter(membership__programme_id=F("pathway__programme_id"))
     added = Q(Exists(members.values("pk"))) & _open_with_consent(prefix)
     return referent | added
 
@@ -399,6 +402,9 @@ def _eps_window(memberships: list[Membership], prefix: str, *, secret: bool) -> 
         "meeting__access_ends_at__gte": now,
         "meeting__body__kind": BodyKind.EPS,
         "meeting__body__members__membership_id__in": [m.pk for m in memberships],
+        # Programme isolation: the EPS, and the seat in it, of the pathway's programme.
+        "meeting__body__programme_id": F("pathway__programme_id"),
+        "meeting__body__members__membership__programme_id": F("pathway__programme_id"),
     }
     if secret:
         # In the same filter() call, so that the covered organisation is that of the user's own
@@ -414,7 +420,10 @@ def _eps_window(memberships: list[Membership], prefix: str, *, secret: bool) -> 
 
 def _break_glass(user, memberships: list[Membership], prefix: str) -> Q:
     grants = BreakGlass.objects.current().filter(
-        user=user, pathway=_pathway_ref(prefix), membership_id__in=[m.pk for m in memberships]
+        user=user,
+        pathway=_pathway_ref(prefix),
+        membership_id__in=[m.pk for m in memberships],
+        membership__programme_id=F("pathway__programme_id"),
     )
     return Q(Exists(grants.values("pk")))
 
