@@ -176,7 +176,9 @@ class Relation:
     in an EPS, the target is on another EPS's agenda), ``author`` / ``author_team``, ``submitter`` (sent
     the referral), ``break_glass`` / ``break_glass_expired``, ``roster_org`` / ``roster_named`` (the
     child is on a group of an action of the user's organisation / a group the user is named on),
-    ``other_programme`` (in the case team of a pathway of programme B), ``none``.
+    ``other_programme`` (in the case team of a pathway of programme B), ``cross_programme`` (members of
+    programme B tied to the target of programme A through their memberships of B: added to its case
+    team, seated in an EPS of A that lists it, a break-glass grant — rows the services refuse), ``none``.
     """
 
     name: str
@@ -195,7 +197,7 @@ class Relation:
 
     @property
     def programme(self) -> str:
-        return "B" if self.link == "other_programme" else "A"
+        return "B" if self.link in {"other_programme", "cross_programme"} else "A"
 
 
 ALL = tuple(ROLES)
@@ -239,6 +241,11 @@ RELATIONS = [
     Relation("eps_agenda_unpublished", link="eps", window="unpublished", roles=(Role.EPS_MEMBER,)),
     Relation("eps_other_body", link="eps_elsewhere", roles=(Role.EPS_MEMBER, Role.REFERENT)),
     Relation("other_programme", link="other_programme", roles=ALL),
+    Relation(
+        "cross_programme_rows",
+        link="cross_programme",
+        roles=(Role.COORDINATOR, Role.REFERENT, Role.EPS_MEMBER, Role.DPO),
+    ),
     Relation(
         "author_in_team",
         link="author_team",
@@ -461,6 +468,21 @@ def _build_relation(world: World, relation: Relation) -> None:
         _link(world, relation, member, target, owner)
     if relation.link in {"eps", "eps_elsewhere"}:
         _eps(world, relation, members, linked)
+    if relation.link == "cross_programme":
+        # A seat of their own programme's memberships in an EPS of A that lists the target, in its window.
+        # (The meeting page is not requested: the governance scopes are the partnership table's.)
+        body = Body.objects.create(programme=world.programmes["A"], kind=BodyKind.EPS, name="EPS mêlée")
+        now = timezone.now()
+        meeting = Meeting.objects.create(
+            body=body,
+            starts_at=now - datetime.timedelta(days=2),
+            agenda_published_at=now - datetime.timedelta(days=9),
+            access_ends_at=now + datetime.timedelta(days=28),
+        )
+        AgendaItem.objects.create(meeting=meeting, pathway=linked.pathway)
+        for member in members:
+            BodyMember.objects.create(body=body, membership=member.membership)
+            world.link(member, linked, "eps_open")
     if relation.link in {"roster_org", "roster_named"}:
         provider = org_key if relation.link == "roster_org" else "named"
         facilitators = members if relation.link == "roster_named" else []
@@ -479,7 +501,7 @@ def _link(world: World, relation: Relation, member: Member, target: Target, owne
         Pathway.objects.filter(pk=target.pathway.pk).update(referent=member.user)
         target.pathway.referent = member.user
         world.link(member, target, "referent")
-    elif link in {"team", "member", "author_team", "other_programme"}:
+    elif link in {"team", "member", "author_team", "other_programme", "cross_programme"}:
         CaseTeamMember.objects.create(
             pathway=target.pathway, membership=member.membership, reason="Suivi", added_by=owner
         )
@@ -495,8 +517,8 @@ def _link(world: World, relation: Relation, member: Member, target: Target, owne
             ends_on=today - datetime.timedelta(days=1) if ended else None,
         )
         world.link(member, target, link)
-    elif link in {"break_glass", "break_glass_expired"}:
-        hours = 1 if link == "break_glass" else -1
+    if link in {"break_glass", "break_glass_expired", "cross_programme"}:
+        hours = -1 if link == "break_glass_expired" else 1
         BreakGlass.objects.create(
             pathway=target.pathway,
             user=member.user,
@@ -504,7 +526,7 @@ def _link(world: World, relation: Relation, member: Member, target: Target, owne
             reason="Demande d'accès de la famille",
             expires_at=timezone.now() + datetime.timedelta(hours=hours),
         )
-        world.link(member, target, link)
+        world.link(member, target, "break_glass_expired" if link == "break_glass_expired" else "break_glass")
     if link in {"author", "author_team"}:
         world.link(member, target, "author")
     if link == "submitter":
@@ -638,7 +660,7 @@ def _target(world: World, key: str, programme_key: str, relation: Relation, auth
             recorded_by=owner,
         )
         shared = [f"owner/{programme_key}"]
-        if relation.covered and relation.programme == programme_key:
+        if relation.covered and (relation.programme == programme_key or relation.link == "cross_programme"):
             shared.append(f"org/{relation.name}")
         consent.shared_with.add(*[world.orgs[k] for k in shared])
         shared_with = frozenset(shared)
