@@ -212,6 +212,13 @@ RELATIONS = [
     Relation("case_team", roles=ALL),
     Relation("added_member", link="member", roles=(Role.REFERENT, Role.EPS_MEMBER, Role.PROVIDER)),
     Relation("named_referent", link="referent", own_target=True, roles=ALL),
+    Relation(
+        "named_referent_not_covered",
+        link="referent",
+        own_target=True,
+        covered=False,
+        roles=(Role.REFERENT, Role.EPS_MEMBER),
+    ),
     Relation("case_team_unbound", bound=False, roles=NAMES),
     Relation("case_team_refuses_secret", refuses=True, roles=NAMES),
     Relation("case_team_not_covered", covered=False, roles=NAMES),
