@@ -15,7 +15,7 @@ role × object × action × relation matrix from it.
 import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from maillage.governance.enums import BodyKind
@@ -381,6 +381,9 @@ def _case_team(user, memberships: list[Membership], prefix: str, *, secret: bool
             membership__organisation__consents__care=True,
             membership__organisation__consents__withdrawn_on__isnull=True,
         )
+    # Programme isolation does not rest on the services alone: a membership of another programme added
+    # to the team (which case_team_add refuses) opens nothing.
+    members = members.filter(membership__programme_id=F("pathway__programme_id"))
     added = Q(Exists(members.values("pk"))) & _open_with_consent(prefix)
     return referent | added
 
@@ -399,6 +402,9 @@ def _eps_window(memberships: list[Membership], prefix: str, *, secret: bool) -> 
         "meeting__access_ends_at__gte": now,
         "meeting__body__kind": BodyKind.EPS,
         "meeting__body__members__membership_id__in": [m.pk for m in memberships],
+        # Programme isolation: the EPS, and the seat in it, of the pathway's programme.
+        "meeting__body__programme_id": F("pathway__programme_id"),
+        "meeting__body__members__membership__programme_id": F("pathway__programme_id"),
     }
     if secret:
         # In the same filter() call, so that the covered organisation is that of the user's own
@@ -414,7 +420,10 @@ def _eps_window(memberships: list[Membership], prefix: str, *, secret: bool) -> 
 
 def _break_glass(user, memberships: list[Membership], prefix: str) -> Q:
     grants = BreakGlass.objects.current().filter(
-        user=user, pathway=_pathway_ref(prefix), membership_id__in=[m.pk for m in memberships]
+        user=user,
+        pathway=_pathway_ref(prefix),
+        membership_id__in=[m.pk for m in memberships],
+        membership__programme_id=F("pathway__programme_id"),
     )
     return Q(Exists(grants.values("pk")))
 
@@ -429,7 +438,8 @@ def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
     it, for every role; the organisation's coverage by the family's consent is required too, for
     secret items and the identity, from every role but the coordinator's and the référent's.
     Archived pathways are out of every scope; a break-glass grant (read only) opens one pathway
-    whatever its state.
+    whatever its state, for the kinds whose cell is ``break_glass`` or ``programme`` for the role of the
+    membership it was opened with.
     """
     cell = write_access if table == "write" else access
     held = list(nominative_memberships(user))
@@ -452,8 +462,11 @@ def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
             q |= _case_team(user, memberships, prefix, secret=secret)
             q |= _eps_window(memberships, prefix, secret=secret)
     q &= Q(**{f"{prefix}archived_at__isnull": True})
-    if table == "read" and held:
-        q |= _break_glass(user, held, prefix)
+    # Break-glass opens the pathway to the roles whose cell for ``kind`` is break-glass (the DPO) or the
+    # whole programme (the coordinator, on an archived pathway), through the membership it was opened with.
+    glass = [m for m in held if access(m.role, kind) in {A.BREAK_GLASS, A.PROGRAMME}]
+    if table == "read" and glass:
+        q |= _break_glass(user, glass, prefix)
     return q
 
 
@@ -1125,9 +1138,16 @@ def _offers_memberships(user, kind: str, *cells: Access, table: str = "read", no
     return memberships.filter(role__in=roles)
 
 
-def _roster_clause(user, kind: str, table: str, prefix: str) -> Q:
-    """Groups (reached through ``prefix``) of the provider's organisation's actions, or where named."""
-    providers = list(_offers_memberships(user, kind, A.ROSTER, table=table))
+# What a group's roster shows, in the policy table: reading it names children (``CHILD``), the roll-call
+# records attendance (``ATTENDANCE``). A role reaches a group through the actions table and that cell.
+ROSTER_KINDS = {"read": CHILD, "write": ATTENDANCE}
+
+
+def _roster_clause(user, kind: str, table: str, prefix: str, of: str) -> Q:
+    """Groups (reached through ``prefix``) of the provider's organisation's actions, or where named, for
+    the roles whose ``of`` cell of ``POLICY`` is the roster."""
+    roles = roles_granting(of, A.ROSTER)
+    providers = list(_offers_memberships(user, kind, A.ROSTER, table=table).filter(role__in=roles))
     if not providers:
         return Q(pk__in=[])
     by_organisation = Q(
@@ -1159,12 +1179,18 @@ def offers_visible_to(user) -> QuerySet[Offer]:
     return Offer.objects.filter(pk__in=Offer.objects.filter(programme | own | named).values("pk"))
 
 
-def groups_visible_to(user, table: str = "read") -> QuerySet[Group]:
+def groups_visible_to(user, table: str = "read", of: str | None = None) -> QuerySet[Group]:
     """Groups and their rosters: coordinator (programme); provider (own organisation's actions or
-    named); nobody else (a référent sees their child's attendance on the pathway, not the roster)."""
+    named); nobody else (a référent sees their child's attendance on the pathway, not the roster).
+
+    ``of``: the kind of ``POLICY`` the group is opened for, the roster's names (``CHILD``, reading) or
+    its roll-call and attendance (``ATTENDANCE``, writing); its cell must be ``programme`` or ``roster``.
+    """
+    of = of or ROSTER_KINDS[table]
     coordinators = _offers_memberships(user, GROUP, A.PROGRAMME, table=table)
+    coordinators = coordinators.filter(role__in=roles_granting(of, A.PROGRAMME))
     programme = Q(offer__programme_id__in=coordinators.values("programme_id"))
-    return Group.objects.filter(programme | _roster_clause(user, GROUP, table, prefix=""))
+    return Group.objects.filter(programme | _roster_clause(user, GROUP, table, prefix="", of=of))
 
 
 def sessions_visible_to(user) -> QuerySet[Session]:
@@ -1179,7 +1205,7 @@ def enrolments_visible_to(user) -> QuerySet[Enrolment]:
 def attendances_visible_to(user) -> QuerySet[Attendance]:
     """Attendance: of the groups the user sees, and, for the case team, of the children of their
     pathways (``ATTENDANCE`` column of ``POLICY``: coordinator P, référent T, provider roster)."""
-    of_groups = Q(session__group__in=groups_visible_to(user))
+    of_groups = Q(session__group__in=groups_visible_to(user, of=ATTENDANCE))
     pathways = Pathway.objects.filter(child=OuterRef("enrolment__child")).filter(_relation(user, ATTENDANCE))
     return Attendance.objects.filter(of_groups | Q(Exists(pathways.values("pk"))))
 

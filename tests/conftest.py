@@ -110,3 +110,59 @@ def _no_event_loop_left_running():
     _forget_closed_event_loop()
     running = asyncio.events._get_running_loop()
     assert running is None, f"an event loop was left running in the main thread: {running!r}"
+
+
+# --- xdist's loadgroup ----------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Give every item marked ``xdist_group`` the "@<group>" node id suffix that loadgroup groups on.
+
+    xdist 3.8 writes it to ``item._nodeid``, which pytest 9.2 no longer reads: the marker is silently
+    ignored and a group spreads over the workers (tests/browser/conftest.py, pytest-xdist#1386). The
+    permission matrix builds its world once per worker that runs it, so it must stay on one. Does nothing
+    where xdist's own suffix took effect, or without loadgroup.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        marks = list(item.iter_markers("xdist_group"))
+        if not marks:
+            continue
+        names = sorted(
+            {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in marks}
+        )
+        suffix = "@" + "_".join(names)
+        if not item.nodeid.endswith(suffix) and isinstance(getattr(item, "_id", None), NodeId):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
+# --- the permission matrix's count of distinct cases (tests/matrix_cases.py) ----------------------------
+#
+# Each process records the keys of the cases it executed; an xdist worker hands its keys to the controller
+# (``workeroutput``), which unites them, so that a case is counted once whatever the number of workers.
+_MATRIX_CASES_FROM_WORKERS: set[str] = set()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.matrix_cases import EXECUTED
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["permission_matrix_cases"] = sorted(EXECUTED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _MATRIX_CASES_FROM_WORKERS.update(getattr(node, "workeroutput", {}).get("permission_matrix_cases", ()))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.matrix_cases import EXECUTED
+
+    cases = EXECUTED | _MATRIX_CASES_FROM_WORKERS
+    if cases:
+        terminalreporter.write_line(f"permission matrix: {len(cases)} distinct cases executed")
