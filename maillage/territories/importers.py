@@ -390,7 +390,7 @@ def _positions(geometry_type: str, coordinates: Any) -> Iterator[Any]:
 
 
 def _span(low: float, high: float) -> str:
-    return f"{low:g}" if low == high else f"{low:g} à {high:g}"
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
 
 
 @dataclass
