@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404 -- runs pg_dump and pg_restore, found with shutil.which, never a shell
+import subprocess  # nosec B404
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +104,7 @@ def _program(name: str) -> str:
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
+    # pg_dump or pg_restore, found with shutil.which, with a list of arguments: never a shell.
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603
     if result.returncode:
         detail = (result.stderr or result.stdout).strip().splitlines()
