@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from shapely import make_valid
+from shapely import from_wkb, make_valid
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.validation import explain_validity
@@ -60,6 +61,8 @@ SIREN_RE = re.compile(r"^\d{9}$")
 # First bytes of the files people give instead of a CSV or a GeoJSON: a ZIP container (XLSX, ODS, a
 # zipped shapefile) or an OLE2 compound file (XLS).
 SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+# A GeoPackage is an SQLite database (the ANCT publishes the 2024 QPV as one).
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Property names of the QPV code and name across releases, most specific first (compared case-folded).
 QPV_CODE_FIELDS = (
@@ -489,10 +492,57 @@ def _crs_problem(data: dict[str, Any]) -> str | None:
     }
 
 
+# Bytes of the envelope of a GeoPackage geometry blob, by the envelope indicator of its flags.
+_GPKG_ENVELOPE = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _gpkg_geometry(blob: bytes) -> dict[str, Any] | None:
+    """A GeoPackage geometry blob ("GP" header, optional envelope, then WKB) as a GeoJSON geometry."""
+    if not blob or blob[:2] != b"GP" or len(blob) < 8:
+        return None
+    flags = blob[3]
+    if flags & 0b10000:  # the empty-geometry flag
+        return None
+    envelope = _GPKG_ENVELOPE.get((flags >> 1) & 0b111)
+    if envelope is None:
+        return None
+    return json.loads(json.dumps(mapping(from_wkb(blob[8 + envelope :]))))
+
+
+def read_geopackage(path: str | Path) -> dict[str, Any]:
+    """The first feature table of a GeoPackage as a GeoJSON FeatureCollection (``crs`` set from its
+    spatial reference system, so that a Lambert-93 layer is refused like a Lambert-93 GeoJSON)."""
+    with sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True) as database:
+        layer = database.execute(
+            "SELECT c.table_name, g.column_name, s.organization, s.organization_coordsys_id "
+            "FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
+            "LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id "
+            "WHERE c.data_type = 'features' ORDER BY c.table_name LIMIT 1"
+        ).fetchone()
+        if layer is None:
+            return {"type": "FeatureCollection", "features": []}
+        table, column, organization, code = layer
+        cursor = database.execute(f'SELECT * FROM "{table.replace(chr(34), "")}"')  # noqa: S608 -- the file's own table name  # nosec B608
+        names = [description[0] for description in cursor.description]
+        features = []
+        for row in cursor:
+            values = dict(zip(names, row, strict=True))
+            blob = values.pop(column)
+            values = {key: value for key, value in values.items() if not isinstance(value, bytes)}
+            features.append({"type": "Feature", "properties": values, "geometry": _gpkg_geometry(blob)})
+    crs = f"{organization or '?'}:{code}"
+    return {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": crs}},
+        "features": features,
+    }
+
+
 def parse_qpv_geojson(
     source: str | Path | dict[str, Any], *, code_field: str | None = None, name_field: str | None = None
 ) -> tuple[list[QpvRow], list[str], ImportSummary]:
-    """Read every feature of a QPV contours FeatureCollection (a path or already-loaded JSON).
+    """Read every feature of a QPV contours FeatureCollection (a path to a GeoJSON file or to a
+    GeoPackage, or already-loaded JSON).
 
     A feature without code, name or polygon is left aside with a line in the report; an invalid contour
     (a self-intersection) is repaired with ``make_valid`` and reported; a contour outside France, with
@@ -505,10 +555,17 @@ def parse_qpv_geojson(
         if problem := file_problem(source, "GeoJSON"):
             return [], [problem], summary
         try:
-            with open(source, encoding="utf-8-sig") as handle:
-                data = json.load(handle)
+            with open(source, "rb") as handle:
+                geopackage = handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+            if geopackage:
+                data = read_geopackage(source)
+            else:
+                with open(source, encoding="utf-8-sig") as handle:
+                    data = json.load(handle)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return [], [_("Le fichier n'est pas un GeoJSON lisible (%(error)s).") % {"error": exc}], summary
+        except (sqlite3.Error, GEOSException, ValueError) as exc:
+            return [], [_("GeoPackage illisible (%(error)s).") % {"error": exc}], summary
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         return [], [_("Le fichier n'est pas une FeatureCollection GeoJSON.")], summary
     if problem := _crs_problem(data):

@@ -392,3 +392,69 @@ def test_cog_rows_with_an_empty_type_are_skipped_one_line_each(tmp_path):
     import_communes_file(path)
     assert not Commune.objects.filter(insee_code__in=["35001", "35002"]).exists()
     assert Commune.objects.filter(insee_code="35003").exists()
+
+
+def geopackage_from(geojson: Path, target: Path, srs_id: int = 4326) -> Path:
+    """The real GeoJSON written as a GeoPackage, the format of the ANCT's 2024 release
+    (``QP2024_France_Hexagonale_Outre_Mer_WGS84.gpkg``): the layer's rows, each geometry as a
+    GeoPackage blob (``GP`` header, envelope, WKB)."""
+    import sqlite3
+    import struct
+
+    from shapely import to_wkb
+
+    data = json.loads(geojson.read_text(encoding="utf-8"))
+    with sqlite3.connect(target) as database:
+        database.executescript(
+            """
+            CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT, srs_id INTEGER PRIMARY KEY, organization TEXT,
+                organization_coordsys_id INTEGER, definition TEXT, description TEXT);
+            CREATE TABLE gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT, identifier TEXT);
+            CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT, geometry_type_name TEXT,
+                srs_id INTEGER, z INTEGER, m INTEGER);
+            CREATE TABLE qp_2024 (
+                fid INTEGER PRIMARY KEY, geom BLOB, code_qp TEXT, lib_qp TEXT, insee_com TEXT
+            );
+            """
+        )
+        database.execute(
+            "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, 'EPSG', ?, 'undefined', '')",
+            (f"EPSG:{srs_id}", srs_id, srs_id),
+        )
+        database.execute("INSERT INTO gpkg_contents VALUES ('qp_2024', 'features', 'qp_2024')")
+        database.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES ('qp_2024', 'geom', 'MULTIPOLYGON', ?, 0, 0)", (srs_id,)
+        )
+        for feature in data["features"]:
+            geometry = shape(feature["geometry"])
+            min_x, min_y, max_x, max_y = geometry.bounds
+            header = b"GP" + bytes([0, 0b011]) + struct.pack("<i4d", srs_id, min_x, max_x, min_y, max_y)
+            properties = feature["properties"]
+            database.execute(
+                "INSERT INTO qp_2024 (geom, code_qp, lib_qp, insee_com) VALUES (?, ?, ?, ?)",
+                (
+                    header + to_wkb(geometry),
+                    properties["code_qp"],
+                    properties["lib_qp"],
+                    properties["insee_com"],
+                ),
+            )
+    return target
+
+
+def test_the_2024_contours_as_a_geopackage_are_imported_like_the_geojson(tmp_path):
+    path = geopackage_from(QPV_2024_35, tmp_path / "QP2024_France_Hexagonale_Outre_Mer_WGS84.gpkg")
+
+    summary = import_qpv_file(path)
+
+    assert (summary.created, summary.repaired) == (6, 1)
+    assert PriorityArea.objects.get(code="QN03502M").name == "Villejean"
+    assert import_qpv_file(QPV_2024_35).unchanged == 6  # the same contours as the GeoJSON's
+
+
+def test_a_lambert_93_geopackage_is_refused_naming_its_projection(tmp_path):
+    path = geopackage_from(QPV_2024_35, tmp_path / "QP2024_France_hexagonale_LB93.gpkg", srs_id=2154)
+
+    with pytest.raises(CommandError, match="2154"):
+        call_command("import_qpv", path)
+    assert PriorityArea.objects.count() == 0

@@ -9,13 +9,14 @@ from maillage.territories.management.commands._summary import programme_line, su
 
 class Command(BaseCommand):
     help = (
-        "Importe les contours des quartiers prioritaires (GeoJSON officiel, générations 2015 et 2024, "
-        "WGS84). Les contours invalides sont réparés et signalés, les entités inutilisables ignorées et "
-        "listées ; un contour hors de France ou aux coordonnées inversées fait refuser tout le fichier."
+        "Importe les contours des quartiers prioritaires (GeoJSON ou GeoPackage officiels, générations "
+        "2015 et 2024, WGS84). Les contours invalides sont réparés et signalés, les entités inutilisables "
+        "ignorées et listées ; un contour hors de France ou aux coordonnées inversées fait refuser tout le "
+        "fichier."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="FeatureCollection GeoJSON des QPV")
+        parser.add_argument("file", help="FeatureCollection GeoJSON ou GeoPackage (.gpkg) des QPV")
         parser.add_argument(
             "--programme", metavar="SLUG", help="remplacer les QPV de ce programme par ceux du fichier"
         )
