@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "maillage.offers",
     "maillage.steering",
     "maillage.www",
+    "maillage.operations",
 ]
 
 MIDDLEWARE = [

@@ -6,9 +6,9 @@ from maillage.territories.models import Commune, PriorityArea, School
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
-    list_display = ("insee_code", "name", "epci_name", "epci_siren")
+    list_display = ("insee_code", "name", "kind", "parent_code", "epci_name", "epci_siren")
     search_fields = ("insee_code", "name", "epci_name", "epci_siren")
-    list_filter = ("epci_name",)
+    list_filter = ("kind", "epci_name")
     ordering = ("name",)
 
 

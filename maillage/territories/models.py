@@ -3,14 +3,21 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import BaseModel
 from maillage.core.text import normalise_name
-from maillage.territories.enums import PriorityEducation, SchoolKind
+from maillage.territories.enums import CommuneKind, PriorityEducation, SchoolKind
 
 
 class Commune(BaseModel):
-    """A French commune, identified by its INSEE code (``2A``/``2B`` prefixes in Corsica)."""
+    """A French commune, identified by its INSEE code (``2A``/``2B`` prefixes in Corsica).
+
+    The municipal arrondissements of Paris, Lyon and Marseille are stored too (``kind`` ARM, with their
+    city's code in ``parent_code``): the Annuaire de l'éducation locates those cities' schools by
+    arrondissement code.
+    """
 
     insee_code = models.CharField(_("code INSEE"), max_length=5, unique=True)
     name = models.CharField(_("nom"), max_length=150)
+    kind = models.CharField(_("type"), max_length=3, choices=CommuneKind.choices, default=CommuneKind.COMMUNE)
+    parent_code = models.CharField(_("code INSEE de la commune parente"), max_length=5, blank=True)
     epci_siren = models.CharField(_("SIREN de l'EPCI"), max_length=9, blank=True)
     epci_name = models.CharField(_("nom de l'EPCI"), max_length=200, blank=True)
 

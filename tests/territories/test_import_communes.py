@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from maillage.territories.importers import (
     DEMO_COMMUNES,
+    ImportValidationError,
     import_communes_file,
     import_schools_file,
     parse_communes_csv,
@@ -60,14 +61,14 @@ def test_a_renamed_commune_is_updated(tmp_path):
     )
 
 
-def test_a_bad_insee_code_is_an_error_naming_its_line_and_nothing_is_imported(tmp_path):
+def test_a_bad_insee_code_skips_its_row_with_a_report_line_naming_it(tmp_path, capsys):
     path = write_csv(tmp_path, "99101;Ville de Démo;;", "9910;Erreur;;", "99103;Bourg-lès-Démo;;")
 
-    with pytest.raises(CommandError) as error:
-        call_command("import_communes", path)
+    call_command("import_communes", path)
 
-    assert "Ligne 3" in str(error.value) and "9910" in str(error.value)
-    assert Commune.objects.count() == 0
+    assert set(Commune.objects.values_list("insee_code", flat=True)) == {"99101", "99103"}
+    report = capsys.readouterr().err
+    assert "Ligne 3" in report and "9910" in report
 
 
 @pytest.mark.parametrize(
@@ -75,13 +76,22 @@ def test_a_bad_insee_code_is_an_error_naming_its_line_and_nothing_is_imported(tm
     [("99101;;;", "nom"), ("99101;A;12345;", "12345"), ("2C001;A;;", "2C001")],
 )
 def test_each_kind_of_bad_value_is_reported(tmp_path, line, problem):
-    _rows, errors = parse_communes_csv(write_csv(tmp_path, line))
-    assert len(errors) == 1 and "Ligne 2" in errors[0] and problem in errors[0]
+    rows, errors, summary = parse_communes_csv(write_csv(tmp_path, "99100;Bon;;", line))
+    assert errors == [] and len(rows) == 1
+    assert len(summary.report) == 1 and "Ligne 3" in summary.report[0] and problem in summary.report[0]
 
 
-def test_a_repeated_insee_code_is_an_error(tmp_path):
-    _rows, errors = parse_communes_csv(write_csv(tmp_path, "99101;A;;", "99101;B;;"))
-    assert len(errors) == 1 and "Ligne 3" in errors[0]
+def test_a_repeated_insee_code_keeps_the_first_row_and_reports_the_second(tmp_path):
+    rows, errors, summary = parse_communes_csv(write_csv(tmp_path, "99101;A;;", "99101;B;;"))
+    assert errors == [] and [row.name for row in rows] == ["A"]
+    assert len(summary.report) == 1 and "Ligne 3" in summary.report[0]
+
+
+def test_a_file_with_more_unusable_rows_than_usable_ones_is_refused(tmp_path):
+    path = write_csv(tmp_path, "99101;A;;", "bad1;B;;", "bad2;C;;")
+    with pytest.raises(ImportValidationError, match="2 ligne"):
+        import_communes_file(path)
+    assert Commune.objects.count() == 0
 
 
 def test_a_missing_name_column_is_an_error_naming_it(tmp_path):

@@ -2,11 +2,11 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from shapely.geometry import shape
 
 from maillage.audit.models import AuditEvent
 from maillage.territories.geo import locate
 from maillage.territories.importers import (
-    ImportValidationError,
     import_qpv_file,
     parse_qpv_geojson,
     write_qpv,
@@ -97,72 +97,85 @@ def test_a_changed_name_or_contour_updates_only_that_area(fixture_path, tmp_path
     assert PriorityArea.objects.get(code="QN99212M").updated_at == stamps["QN99212M"]
 
 
-def test_an_invalid_geometry_is_an_error_naming_the_feature_and_nothing_is_imported(fixture_path):
-    with pytest.raises(CommandError) as error:
-        call_command("import_qpv", fixture_path("qpv_invalid.geojson"))
+def test_an_invalid_contour_is_repaired_and_reported_naming_the_feature(fixture_path, capsys):
+    call_command("import_qpv", fixture_path("qpv_invalid.geojson"))
 
-    message = str(error.value)
-    assert "n° 2" in message
-    assert "QN99222M" in message
-    assert "QN99221M" not in message  # the valid feature is not blamed
-    assert PriorityArea.objects.count() == 0  # not even the valid first feature
+    report = capsys.readouterr().err
+    assert "n° 2" in report and "QN99222M" in report and "réparé" in report
+    assert "QN99221M" not in report  # the valid feature is not blamed
+    repaired = PriorityArea.objects.get(code="QN99222M")
+    assert shape(repaired.geometry).is_valid and not shape(repaired.geometry).is_empty
 
 
-def test_a_missing_code_is_an_error_naming_the_feature_by_index(tmp_path):
+def test_a_missing_code_skips_the_feature_with_a_line_naming_it_by_index(tmp_path):
     path = write_geojson(
         tmp_path,
-        collection(feature({"code_qp": "QN99231M", "lib_qp": "A"}), feature({"lib_qp": "Sans code"})),
+        collection(
+            feature({"code_qp": "QN99231M", "lib_qp": "A"}),
+            feature({"code_qp": "QN99232M", "lib_qp": "B"}),
+            feature({"lib_qp": "Sans code"}),
+        ),
     )
 
-    rows, errors = parse_qpv_geojson(path)
+    rows, errors, summary = parse_qpv_geojson(path)
 
-    assert len(errors) == 1
-    assert "n° 2" in errors[0] and "code" in errors[0]
-    with pytest.raises(ImportValidationError):
-        import_qpv_file(path)
-    assert PriorityArea.objects.count() == 0
-
-
-def test_a_missing_name_is_an_error_naming_the_feature_and_its_code(tmp_path):
-    _rows, errors = parse_qpv_geojson(collection(feature({"code_qp": "QN99231M"})))
-    assert len(errors) == 1 and "n° 1" in errors[0] and "QN99231M" in errors[0]
+    assert errors == [] and len(rows) == 2
+    assert len(summary.report) == 1
+    assert "n° 3" in summary.report[0] and "code" in summary.report[0]
+    assert import_qpv_file(path).created == 2
 
 
-def test_a_point_geometry_is_refused(tmp_path):
+def test_a_missing_name_is_reported_naming_the_feature_and_its_code(tmp_path):
+    _rows, _errors, summary = parse_qpv_geojson(
+        collection(feature({"code_qp": "QN99230M", "lib_qp": "A"}), feature({"code_qp": "QN99231M"}))
+    )
+    assert len(summary.report) == 1 and "n° 2" in summary.report[0] and "QN99231M" in summary.report[0]
+
+
+def test_a_point_geometry_is_left_aside(tmp_path):
     point = {"type": "Point", "coordinates": [2.0, 46.0]}
-    _rows, errors = parse_qpv_geojson(collection(feature({"code_qp": "QN99231M", "lib_qp": "A"}, point)))
-    assert len(errors) == 1 and "Point" in errors[0] and "QN99231M" in errors[0]
+    _rows, _errors, summary = parse_qpv_geojson(
+        collection(
+            feature({"code_qp": "QN99230M", "lib_qp": "A"}),
+            feature({"code_qp": "QN99231M", "lib_qp": "A"}, point),
+        )
+    )
+    assert len(summary.report) == 1 and "Point" in summary.report[0] and "QN99231M" in summary.report[0]
 
 
 def test_coordinates_outside_wgs84_are_refused_as_probably_lambert_93():
     lambert = {"type": "Polygon", "coordinates": [rect(650000, 6860000, 651000, 6861000)]}
-    _rows, errors = parse_qpv_geojson(collection(feature({"code_qp": "QN99231M", "lib_qp": "A"}, lambert)))
-    assert len(errors) == 1 and "WGS84" in errors[0]
+    _rows, errors, _summary = parse_qpv_geojson(
+        collection(feature({"code_qp": "QN99231M", "lib_qp": "A"}, lambert))
+    )
+    assert len(errors) == 1 and "WGS84" in errors[0] and "Lambert" in errors[0]
 
 
 def test_a_file_declaring_another_crs_is_refused():
     data = collection(feature({"code_qp": "QN99231M", "lib_qp": "A"}))
     data["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}}
-    _rows, errors = parse_qpv_geojson(data)
+    _rows, errors, _summary = parse_qpv_geojson(data)
     assert len(errors) == 1 and "2154" in errors[0]
 
 
-def test_a_code_repeated_in_the_file_is_an_error():
-    _rows, errors = parse_qpv_geojson(
+def test_a_code_repeated_in_the_file_keeps_the_first_feature():
+    rows, _errors, summary = parse_qpv_geojson(
         collection(
             feature({"code_qp": "QN99231M", "lib_qp": "A"}), feature({"code_qp": "QN99231M", "lib_qp": "B"})
         )
     )
-    assert len(errors) == 1 and "n° 2" in errors[0] and "n° 1" in errors[0]
+    assert [row.name for row in rows] == ["A"]
+    assert len(summary.report) == 1 and "n° 2" in summary.report[0] and "n° 1" in summary.report[0]
 
 
-def test_every_bad_feature_is_reported_at_once():
-    _rows, errors = parse_qpv_geojson(
+def test_a_file_of_mostly_unusable_features_is_refused_listing_each():
+    _rows, errors, _summary = parse_qpv_geojson(
         collection(
             feature({"lib_qp": "A"}), feature({"code_qp": "QN99232M"}), feature({"code_qp": "QN99233M"})
         )
     )
-    assert len(errors) == 3
+    assert "3 ligne(s) inutilisable(s) sur 3" in errors[0]
+    assert len(errors) == 4
 
 
 def test_a_file_that_is_not_a_feature_collection_is_refused(tmp_path):
@@ -174,12 +187,12 @@ def test_a_file_that_is_not_a_feature_collection_is_refused(tmp_path):
 
 
 def test_numeric_codes_are_kept_as_text():
-    rows, errors = parse_qpv_geojson(collection(feature({"code_qp": 75001, "lib_qp": "A"})))
+    rows, errors, _summary = parse_qpv_geojson(collection(feature({"code_qp": 75001, "lib_qp": "A"})))
     assert errors == [] and rows[0].code == "75001"
 
 
 def test_properties_are_matched_case_insensitively_among_known_variants():
-    rows, errors = parse_qpv_geojson(
+    rows, errors, _summary = parse_qpv_geojson(
         collection(
             feature({"Code_QPV": "QN99241M", "Nom_QPV": "Variante"}),
             feature({"CODE_QP": "QP992041", "LIB_QP": "Autre variante"}),
@@ -237,18 +250,21 @@ def test_reimporting_a_programmes_file_changes_nothing(fixture_path):
         "updated": 0,
         "unchanged": 3,
         "skipped": 0,
+        "repaired": 0,
         "linked": 0,
         "programme_added": 0,
         "programme_removed": 0,
     }
 
 
-def test_an_invalid_file_leaves_the_programmes_areas_as_they_were(fixture_path):
+def test_an_invalid_file_leaves_the_programmes_areas_as_they_were(fixture_path, tmp_path):
     programme = ProgrammeFactory(slug="pre-fictiville")
     import_qpv_file(fixture_path("qpv_2024.geojson"), programme=programme)
+    lambert = {"type": "Polygon", "coordinates": [rect(650000, 6860000, 651000, 6861000)]}
+    path = write_geojson(tmp_path, collection(feature({"code_qp": "QN99231M", "lib_qp": "A"}, lambert)))
 
     with pytest.raises(CommandError):
-        call_command("import_qpv", fixture_path("qpv_invalid.geojson"), programme="pre-fictiville")
+        call_command("import_qpv", path, programme="pre-fictiville")
 
     assert programme.priority_areas.count() == 3
 
@@ -277,6 +293,8 @@ def test_an_import_that_changes_something_is_journaled_and_a_no_op_is_not(fixtur
 
 
 def test_write_qpv_upserts_validated_rows_directly():
-    rows, _errors = parse_qpv_geojson(collection(feature({"code_qp": "QN99261M", "lib_qp": "Direct"})))
+    rows, _errors, _summary = parse_qpv_geojson(
+        collection(feature({"code_qp": "QN99261M", "lib_qp": "Direct"}))
+    )
     assert write_qpv(rows).created == 1
     assert write_qpv(rows).unchanged == 1

@@ -69,19 +69,31 @@ def test_schools_are_linked_to_their_commune_when_it_exists(fixture_path):
     assert School.objects.get(uai="0992007G").commune_code == "99202"
 
 
-def test_a_bad_uai_is_an_error_naming_its_line_and_nothing_is_imported(fixture_path):
-    with pytest.raises(CommandError) as error:
-        call_command("import_schools", fixture_path("schools_bad.csv"))
+def test_a_bad_uai_skips_its_row_with_a_report_line_naming_it(fixture_path, capsys):
+    call_command("import_schools", fixture_path("schools_bad.csv"))
 
-    message = str(error.value)
-    assert "Ligne 5" in message
-    assert "992004D" in message
-    assert School.objects.count() == 0
+    report = capsys.readouterr().err
+    assert "Ligne 5" in report and "992004D" in report
+    assert School.objects.count() == 5  # the five good rows of the file
 
 
-def test_a_missing_required_column_is_an_error_naming_it(fixture_path):
-    with pytest.raises(CommandError, match="appartenance_education_prioritaire"):
-        call_command("import_schools", fixture_path("schools_missing_column.csv"))
+def test_without_the_priority_column_existing_schools_keep_their_rep_status(fixture_path, capsys):
+    import_schools_file(fixture_path("schools.csv"))
+
+    call_command("import_schools", fixture_path("schools_missing_column.csv"))
+
+    assert "appartenance_education_prioritaire" in capsys.readouterr().err
+    assert School.objects.get(uai="0992001A").priority_education == "REP+"
+
+
+def test_a_missing_required_column_is_an_error_naming_it(tmp_path):
+    path = write_csv(
+        tmp_path,
+        "0992101A;Ecole;99201",
+        header="identifiant_de_l_etablissement;type_etablissement;code_commune",
+    )
+    with pytest.raises(CommandError, match="nom_etablissement"):
+        call_command("import_schools", path)
     assert School.objects.count() == 0
 
 
@@ -152,31 +164,48 @@ def test_a_bad_row_outside_the_requested_communes_does_not_block_the_import(fixt
         ("0992101A;École A;Ecole;99201;1;0;REP++;46.0;2.0", "REP++"),
         ("0992101A;École A;Ecole;9920;1;0;;46.0;2.0", "9920"),
         ("0992101A;École A;Ecole;99201;oui-non;0;;46.0;2.0", "oui-non"),
-        ("0992101A;École A;Ecole;99201;1;0;;146.0;2.0", "146.0"),
+        ("0992101A;École A;Ecole;99201;1;0;;quarante;2.0", "quarante"),
         ("0992101A;École A;Ecole;99201;1;0;;46.0;", "ensemble"),
         ("0992101A;École A;;99201;1;0;;46.0;2.0", "type"),
         ("099210A;École A;Ecole;99201;1;0;;46.0;2.0", "099210A"),
     ],
 )
-def test_each_kind_of_bad_value_is_reported_with_its_line(tmp_path, line, problem):
+def test_each_kind_of_unusable_row_is_skipped_with_a_line_naming_it(tmp_path, line, problem):
     path = write_csv(tmp_path, "0992100Z;École Z;Ecole;99201;1;0;;46.0;2.0", line)
+
+    rows, errors, summary = parse_schools_csv(path)
+
+    assert errors == [] and [row.uai for row in rows] == ["0992100Z"]
+    assert len(summary.report) == 1
+    assert summary.report[0].startswith("Ligne 3")
+    assert problem in summary.report[0]
+    import_schools_file(path)
+    assert list(School.objects.values_list("uai", flat=True)) == ["0992100Z"]
+
+
+def test_a_latitude_outside_france_refuses_the_file_naming_its_line(tmp_path):
+    path = write_csv(
+        tmp_path, "0992100Z;École Z;Ecole;99201;1;0;;46.0;2.0", "0992101A;A;Ecole;99201;1;0;;146.0;2.0"
+    )
 
     _rows, errors, _summary = parse_schools_csv(path)
 
-    assert len(errors) == 1
-    assert errors[0].startswith("Ligne 3")
-    assert problem in errors[0]
+    assert len(errors) == 1 and errors[0].startswith("Ligne 3") and "146.0" in errors[0]
     with pytest.raises(ImportValidationError):
         import_schools_file(path)
     assert School.objects.count() == 0
 
 
-def test_every_bad_line_is_reported_at_once(tmp_path):
+def test_a_file_with_more_unusable_rows_than_usable_ones_is_refused_listing_them(tmp_path):
     path = write_csv(
         tmp_path, "bad1;A;Ecole;99201;1;0;;;", "0992101A;B;Ecole;99201;1;0;;;", "bad2;C;Ecole;99201;1;0;;;"
     )
     _rows, errors, _summary = parse_schools_csv(path)
-    assert [error.split(" :")[0] for error in errors] == ["Ligne 2", "Ligne 4"]
+    assert "2 ligne(s) inutilisable(s) sur 3" in errors[0]
+    assert [error.split(" (")[0] for error in errors[1:]] == ["Ligne 2", "Ligne 4"]
+    with pytest.raises(ImportValidationError):
+        import_schools_file(path)
+    assert School.objects.count() == 0
 
 
 def test_lower_case_uai_rep_plus_spelling_corsican_communes_and_decimal_commas_are_accepted(tmp_path):
@@ -216,7 +245,7 @@ def test_a_uai_repeated_in_the_file_keeps_its_first_row_with_a_warning(tmp_path)
 
     assert School.objects.get().name == "École A"
     assert summary.skipped == 1
-    assert "Ligne 3" in summary.warnings[0]
+    assert "Ligne 3" in summary.report[0]
 
 
 def test_a_file_that_is_not_utf8_is_refused_clearly(tmp_path):

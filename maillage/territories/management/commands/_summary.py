@@ -12,6 +12,8 @@ def summary_line(what: str, summary: ImportSummary, dry_run: bool = False) -> st
     }
     if summary.skipped:
         line += _(", %(skipped)d ignoré(s)") % {"skipped": summary.skipped}
+    if summary.repaired:
+        line += _(", %(repaired)d contour(s) réparé(s)") % {"repaired": summary.repaired}
     if summary.linked:
         line += _(", %(linked)d établissement(s) rattaché(s) à leur commune") % {"linked": summary.linked}
     line += "."
@@ -26,3 +28,9 @@ def programme_line(slug: str, summary: ImportSummary) -> str:
         "added": summary.programme_added,
         "removed": summary.programme_removed,
     }
+
+
+def write_report(command, summary: ImportSummary) -> None:
+    """The report of an import: one line per row left aside or contour repaired, on stderr."""
+    for line in summary.report:
+        command.stderr.write(command.style.WARNING(line))

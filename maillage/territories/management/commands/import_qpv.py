@@ -4,17 +4,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from maillage.territories.importers import ImportValidationError, import_qpv_file
-from maillage.territories.management.commands._summary import programme_line, summary_line
+from maillage.territories.management.commands._summary import programme_line, summary_line, write_report
 
 
 class Command(BaseCommand):
     help = (
-        "Importe les contours des quartiers prioritaires (GeoJSON officiel, WGS84). Tout le fichier est "
-        "vérifié avant l'écriture : à la moindre erreur, rien n'est importé."
+        "Importe les contours des quartiers prioritaires (GeoJSON ou GeoPackage officiels, générations "
+        "2015 et 2024, WGS84). Les contours invalides sont réparés et signalés, les entités inutilisables "
+        "ignorées et listées ; un contour hors de France ou aux coordonnées inversées fait refuser tout le "
+        "fichier."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="FeatureCollection GeoJSON des QPV")
+        parser.add_argument("file", help="FeatureCollection GeoJSON ou GeoPackage (.gpkg) des QPV")
         parser.add_argument(
             "--programme", metavar="SLUG", help="remplacer les QPV de ce programme par ceux du fichier"
         )
@@ -33,6 +35,7 @@ class Command(BaseCommand):
             )
         except ImportValidationError as exc:
             raise CommandError(str(exc)) from exc
+        write_report(self, summary)
         self.stdout.write(self.style.SUCCESS(summary_line(_("QPV"), summary, options["dry_run"])))
         if options["programme"]:
             self.stdout.write(programme_line(options["programme"], summary))

@@ -4,13 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from maillage.territories.importers import ImportValidationError, import_schools_file
-from maillage.territories.management.commands._summary import summary_line
+from maillage.territories.management.commands._summary import summary_line, write_report
 
 
 class Command(BaseCommand):
     help = (
-        "Importe les établissements scolaires de l'Annuaire de l'éducation (CSV « ; », UTF-8). Tout le "
-        "fichier est vérifié avant l'écriture : à la moindre erreur, rien n'est importé."
+        "Importe les établissements scolaires de l'Annuaire de l'éducation ou de son fichier de "
+        "géolocalisation (CSV « ; », UTF-8, tel que publié). Les lignes inutilisables sont ignorées et "
+        "listées ; une ligne tronquée ou des coordonnées hors de France font refuser tout le fichier."
     )
 
     def add_arguments(self, parser):
@@ -30,6 +31,5 @@ class Command(BaseCommand):
             )
         except ImportValidationError as exc:
             raise CommandError(str(exc)) from exc
-        for warning in summary.warnings:
-            self.stderr.write(self.style.WARNING(warning))
+        write_report(self, summary)
         self.stdout.write(self.style.SUCCESS(summary_line(_("Établissements"), summary, options["dry_run"])))
