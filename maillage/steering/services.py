@@ -265,15 +265,19 @@ def export_job_request(
     return job
 
 
+def export_jobs_due(*, now: datetime.datetime | None = None):
+    """Jobs finished (done or failed) more than ``MAILLAGE_EXPORT_RETENTION_DAYS`` ago."""
+    limit = (now or timezone.now()) - datetime.timedelta(days=_setting("MAILLAGE_EXPORT_RETENTION_DAYS", 7))
+    return ExportJob.objects.filter(finished_at__lt=limit)
+
+
 def export_jobs_purge(*, now: datetime.datetime | None = None) -> int:
     """Delete the jobs (and their files) finished more than ``MAILLAGE_EXPORT_RETENTION_DAYS`` ago.
 
     A prepared document is a copy of figures the pages compute at will: kept a few days for those
     who asked for it, not archived. Returns the number of jobs deleted."""
-    now = now or timezone.now()
-    limit = now - datetime.timedelta(days=_setting("MAILLAGE_EXPORT_RETENTION_DAYS", 7))
     count = 0
-    for job in ExportJob.objects.filter(finished_at__lt=limit).only("pk", "file").iterator():
+    for job in export_jobs_due(now=now).only("pk", "file").iterator():
         if job.file:
             job.file.delete(save=False)
         job.delete()
