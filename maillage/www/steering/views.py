@@ -221,7 +221,7 @@ def copil_page(request):
 
 @not_sensitive
 @login_required
-def copil_pdf(request):
+def copil_document(request):
     """The comité pack's page: prepared by the task worker (POST), then downloaded when ready."""
     programme = _programme(request)
     if not perms.can_export_indicators(request.user, programme):
@@ -241,7 +241,7 @@ def copil_pdf(request):
 
 @not_sensitive
 @login_required
-def anct_export(request):
+def anct_document(request):
     """The ANCT workbook's page: exact counts for the coordinator, suppressed for anyone else (the
     job records which, and only the same audience downloads it)."""
     programme = _programme(request)
@@ -344,7 +344,7 @@ def network(request):
 
 @not_sensitive
 @login_required
-def network_anct_export(request):
+def network_anct_document(request):
     """The ANCT workbook consolidated over the programmes of the user's network level: sums over
     the programmes, always suppressed (the network reads aggregates only, never a name)."""
     programmes = _network_programmes(request)
@@ -383,7 +383,7 @@ def structuring(request):
 
 @not_sensitive
 @login_required
-def structuring_export(request):
+def structuring_document(request):
     programmes = _network_programmes(request)
     parameters = documents.period_parameters(ind.Period.current())
     parameters["programmes"] = [p.pk for p in programmes]
