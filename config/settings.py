@@ -311,6 +311,13 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Maillage <ne-pas-repondre@mailla
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Documents prepared by the task worker (steering.ExportJob): files deleted after this many days (by
+# the worker as it prepares new ones, and by apply_retention); a document finished less than
+# REUSE minutes ago is offered again instead of being prepared twice; a job pending for longer than
+# STALE minutes (a worker stopped mid-task) is shown as failed, with a retry.
+MAILLAGE_EXPORT_RETENTION_DAYS = env_int("MAILLAGE_EXPORT_RETENTION_DAYS", 7)
+MAILLAGE_EXPORT_REUSE_MINUTES = env_int("MAILLAGE_EXPORT_REUSE_MINUTES", 10)
+MAILLAGE_EXPORT_STALE_MINUTES = env_int("MAILLAGE_EXPORT_STALE_MINUTES", 30)
 
 # Instance branding: the State's brand block only on an instance operated by a State service.
 MAILLAGE_INSTANCE_NAME = env("MAILLAGE_INSTANCE_NAME", "Maillage")

@@ -189,6 +189,7 @@ VERB_LABELS = {
     "steering.target_deleted": _("Objectif annuel supprimé"),
     "steering.funding_line_added": _("Ligne de financement ajoutée"),
     "steering.copil_highlights_saved": _("Faits marquants du comité de pilotage enregistrés"),
+    "steering.export_requested": _("Préparation d'un document de pilotage demandée"),
     "steering.barometer_opened": _("Baromètre du partenariat ouvert"),
     "steering.barometer_closed": _("Baromètre du partenariat clôturé"),
     "steering.barometer_answered": _("Réponse au baromètre du partenariat (contenu anonyme)"),

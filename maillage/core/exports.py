@@ -90,7 +90,8 @@ def safe_cell(value: Any) -> Any:
     return text
 
 
-def _safe_filename(filename: str, extension: str) -> str:
+def safe_filename(filename: str, extension: str) -> str:
+    """A download name without path or odd characters, ending with ``extension``."""
     name = re.sub(r"[^\w.\- ]+", "_", filename.strip(), flags=re.UNICODE).strip(". ") or "export"
     if not name.lower().endswith(extension):
         name += extension
@@ -177,7 +178,7 @@ def csv_response(
     delimiter: str = ";",
 ) -> HttpResponse:
     """A CSV download (attachment, nosniff, no-store), neutralised and journaled with its row count."""
-    filename = _safe_filename(filename, ".csv")
+    filename = safe_filename(filename, ".csv")
     content, count = csv_bytes(header, rows, delimiter=delimiter)
     journal_export(
         request,
@@ -276,7 +277,7 @@ def xlsx_response(
     sheet_title: str = "Export",
 ) -> HttpResponse:
     """An XLSX download of one sheet, neutralised and journaled with its row count."""
-    filename = _safe_filename(filename, ".xlsx")
+    filename = safe_filename(filename, ".xlsx")
     content, count = xlsx_bytes(header, rows, sheet_title=sheet_title)
     journal_export(
         request,
@@ -306,7 +307,7 @@ def workbook_response(
 ) -> HttpResponse:
     """Download a workbook built by the caller (several sheets): neutralised, journaled with ``rows``."""
     sanitise_workbook(workbook, allow_formulas=allow_formulas)
-    filename = _safe_filename(filename, ".xlsx")
+    filename = safe_filename(filename, ".xlsx")
     content = _save(workbook)
     journal_export(
         request,

@@ -38,3 +38,23 @@ class Likert(models.IntegerChoices):
 class RoundState(models.TextChoices):
     OPEN = "open", _("Ouvert aux réponses")
     CLOSED = "closed", _("Clôturé")
+
+
+class ExportKind(models.TextChoices):
+    """The documents the task worker prepares (*documents préparés en arrière-plan*)."""
+
+    COPIL_PDF = "copil_pdf", _("Dossier du comité de pilotage (PDF)")
+    ANCT_XLSX = "anct_xlsx", _("Enquête annuelle ANCT (XLSX)")
+    NETWORK_ANCT_XLSX = "network_anct_xlsx", _("Enquête annuelle ANCT consolidée (XLSX)")
+    STRUCTURING_XLSX = "structuring_xlsx", _("Tableau de structuration (XLSX)")
+
+
+# Kinds prepared for a network level (the others for one programme).
+NETWORK_EXPORTS = frozenset({ExportKind.NETWORK_ANCT_XLSX, ExportKind.STRUCTURING_XLSX})
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("En attente")
+    RUNNING = "running", _("En préparation")
+    DONE = "done", _("Prêt")
+    FAILED = "failed", _("Échec")

@@ -1,10 +1,19 @@
+import datetime
 import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import BaseModel
-from maillage.steering.enums import ActorPosition, FundingSource, Likert, RoundState
+from maillage.core.uploads import RandomName
+from maillage.steering.enums import (
+    ActorPosition,
+    ExportKind,
+    ExportState,
+    FundingSource,
+    Likert,
+    RoundState,
+)
 
 
 class FundingLine(BaseModel):
@@ -172,3 +181,89 @@ class BarometerScore(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class ExportJob(BaseModel):
+    """A document prepared by the task worker (*document préparé*): the comité pack, an ANCT
+    workbook, the network's exports. Rendered outside the request (seconds at national scale).
+
+    ``parameters`` hold what the document depends on besides its programme or level (the period,
+    the filters, whether counts are suppressed, the network's programmes); ``fingerprint`` digests
+    the kind, the programme or level and the parameters, so that a second request for the same
+    document while one is being prepared reuses it (one job queued or running per fingerprint).
+    The file is stored under a random name (``RandomName``) and served only through a view that
+    checks the same permission as the page that offered it; it is deleted after
+    ``MAILLAGE_EXPORT_RETENTION_DAYS``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("document"), max_length=20, choices=ExportKind.choices)
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    network_level = models.ForeignKey(
+        "programmes.NetworkLevel", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    parameters = models.JSONField(_("paramètres"), default=dict)
+    fingerprint = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(
+        _("état"), max_length=10, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
+    file = models.FileField(_("fichier"), upload_to=RandomName("exports"), blank=True)
+    filename = models.CharField(_("nom du fichier"), max_length=150, blank=True)
+    size = models.PositiveIntegerField(_("taille (octets)"), default=0)
+    rows = models.PositiveIntegerField(_("lignes"), default=0)
+    # What the download journals besides the rows and the file name (period, suppression…).
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.CharField(_("erreur"), max_length=300, blank=True)
+    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document préparé")
+        verbose_name_plural = _("documents préparés")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["fingerprint", "-created_at"], name="export_job_fingerprint"),
+            models.Index(fields=["programme", "kind"], name="export_job_programme"),
+            models.Index(fields=["network_level", "kind"], name="export_job_network_level"),
+            models.Index(fields=["finished_at"], name="export_job_finished"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(programme__isnull=False, network_level__isnull=True)
+                | models.Q(programme__isnull=True, network_level__isnull=False),
+                name="export_job_one_scope",
+            ),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_job_progress_range"),
+            # A second request for the same document while one is prepared reuses it.
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="export_job_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display()})"
+
+    @property
+    def pending(self) -> bool:
+        return self.state in {ExportState.QUEUED, ExportState.RUNNING}
+
+    @property
+    def ready(self) -> bool:
+        return self.state == ExportState.DONE and bool(self.file)
+
+    @property
+    def stale(self) -> bool:
+        """Pending for longer than a worker ever takes: shown as failed (the worker was stopped)."""
+        from django.conf import settings
+        from django.utils import timezone
+
+        minutes = int(getattr(settings, "MAILLAGE_EXPORT_STALE_MINUTES", 30))
+        return self.pending and self.created_at < timezone.now() - datetime.timedelta(minutes=minutes)

@@ -1,15 +1,18 @@
 """Writes of the steering app: yearly objectives, funding lines, comité highlights, barometer."""
 
 import datetime
+import hashlib
+import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.audit.services import record
 from maillage.programmes.models import Programme
-from maillage.steering.enums import RoundState
+from maillage.steering.enums import ExportState, RoundState
 from maillage.steering.models import (
     BarometerItem,
     BarometerParticipation,
@@ -17,6 +20,7 @@ from maillage.steering.models import (
     BarometerRound,
     BarometerScore,
     CopilNote,
+    ExportJob,
     FundingLine,
     Target,
 )
@@ -154,3 +158,128 @@ def answer_barometer(
             )
     except IntegrityError as error:
         raise AlreadyAnswered from error
+
+
+# --- documents prepared by the task worker ------------------------------------------------------------
+
+
+def export_fingerprint(
+    *, kind: str, programme_id: int | None, network_level_id: int | None, parameters
+) -> str:
+    content = {
+        "kind": str(kind),
+        "programme": programme_id,
+        "level": network_level_id,
+        "parameters": parameters,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def export_jobs_fail_stale(*, fingerprint: str | None = None) -> int:
+    """Mark as failed the jobs queued or running for longer than ``MAILLAGE_EXPORT_STALE_MINUTES``
+    (a worker stopped or killed mid-task): the page offers to try again instead of waiting forever."""
+    limit = timezone.now() - datetime.timedelta(minutes=_setting("MAILLAGE_EXPORT_STALE_MINUTES", 30))
+    stale = ExportJob.objects.filter(
+        state__in=[ExportState.QUEUED, ExportState.RUNNING], created_at__lt=limit
+    )
+    if fingerprint is not None:
+        stale = stale.filter(fingerprint=fingerprint)
+    return stale.update(
+        state=ExportState.FAILED,
+        error=str(EXPORT_STALE_ERROR),
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+EXPORT_FAILED_ERROR = _(
+    "La préparation du document a échoué. Relancez-la ; si l'échec se répète, signalez-le à l'assistance."
+)
+EXPORT_STALE_ERROR = _(
+    "La préparation du document n'a pas abouti dans le temps prévu. Relancez-la ; si l'échec se répète, "
+    "signalez-le à l'assistance."
+)
+
+
+def export_job_request(
+    *,
+    kind: str,
+    parameters: dict,
+    by,
+    programme: Programme | None = None,
+    network_level=None,
+    fresh: bool = False,
+) -> ExportJob:
+    """The job preparing this document: one already queued or running for the same document (same
+    kind, programme or level, parameters) is reused; so is one finished less than
+    ``MAILLAGE_EXPORT_REUSE_MINUTES`` ago, unless ``fresh`` (« Préparer à nouveau »). Otherwise a
+    new job is queued for the task worker.
+
+    The caller has checked that ``by`` may have the document. The task is written in the same
+    transaction as the job (``django_tasks_db`` stores it in the database): both exist, or neither.
+    """
+    from maillage.steering.tasks import export_job_run
+
+    fingerprint = export_fingerprint(
+        kind=kind,
+        programme_id=programme.pk if programme else None,
+        network_level_id=network_level.pk if network_level else None,
+        parameters=parameters,
+    )
+    export_jobs_fail_stale(fingerprint=fingerprint)
+    same = ExportJob.objects.filter(fingerprint=fingerprint)
+    recent = timezone.now() - datetime.timedelta(minutes=_setting("MAILLAGE_EXPORT_REUSE_MINUTES", 10))
+    reusable = same.filter(state__in=[ExportState.QUEUED, ExportState.RUNNING])
+    if not fresh:
+        reusable = reusable | same.filter(state=ExportState.DONE, finished_at__gte=recent).exclude(file="")
+    existing = reusable.order_by("-created_at").first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            job = ExportJob.objects.create(
+                kind=kind,
+                programme=programme,
+                network_level=network_level,
+                parameters=parameters,
+                fingerprint=fingerprint,
+                requested_by=by,
+            )
+            export_job_run.enqueue(str(job.pk))
+            record(
+                verb="steering.export_requested",
+                actor=by,
+                target=job,
+                programme=programme,
+                payload={"kind": str(kind), **{k: v for k, v in parameters.items() if k != "programmes"}},
+            )
+    except IntegrityError:
+        # Another request queued the same document in the meantime (one pending job per fingerprint).
+        return (
+            same.filter(state__in=[ExportState.QUEUED, ExportState.RUNNING]).order_by("-created_at").first()
+        )
+    return job
+
+
+def export_jobs_due(*, now: datetime.datetime | None = None):
+    """Jobs finished (done or failed) more than ``MAILLAGE_EXPORT_RETENTION_DAYS`` ago."""
+    limit = (now or timezone.now()) - datetime.timedelta(days=_setting("MAILLAGE_EXPORT_RETENTION_DAYS", 7))
+    return ExportJob.objects.filter(finished_at__lt=limit)
+
+
+def export_jobs_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the jobs (and their files) finished more than ``MAILLAGE_EXPORT_RETENTION_DAYS`` ago.
+
+    A prepared document is a copy of figures the pages compute at will: kept a few days for those
+    who asked for it, not archived. Returns the number of jobs deleted."""
+    count = 0
+    for job in export_jobs_due(now=now).only("pk", "file").iterator():
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        count += 1
+    return count

@@ -48,3 +48,31 @@ def test_a_partner_answers_the_barometer_in_an_accessible_form(page, live_server
     force_login(page, live_server, partner.user)
     page.goto(live_server.url + reverse("steering:barometer_answer", args=[barometer.pk]))
     axe_check(page)
+
+
+def test_the_comite_pack_is_prepared_in_the_background_with_a_progress_bar_that_updates_itself(
+    page, live_server, programme
+):
+    """« Préparer le document »: the page shows an accessible progress bar; the worker prepares the
+    pack; the page's script sees it, announces it and shows the download, without a reload."""
+    from tests.steering.prepared import run_worker
+
+    coordinator = MembershipFactory(programme=programme, role=Role.COORDINATOR)
+    force_login(page, live_server, coordinator.user)
+    page.goto(live_server.url + reverse("steering:copil"))
+    page.get_by_role("button", name="Préparer le document").click()
+    page.wait_for_url(f"**{reverse('steering:copil_pdf')}")
+    progress = page.get_by_role("progressbar")
+    assert progress.count() == 1
+    axe_check(page)
+    page.evaluate("window.__notReloaded = true")
+    run_worker()
+    download = page.get_by_role("link", name="Télécharger")
+    download.wait_for(timeout=15_000)
+    assert page.evaluate("window.__notReloaded") is True  # swapped in place by the script
+    assert page.locator("#export-job-announce").inner_text() == "Le document est prêt."
+    assert page.evaluate("document.activeElement.id") == "export-job-download"
+    with page.expect_download() as event:
+        download.click()
+    assert event.value.suggested_filename.startswith("comite-de-pilotage-")
+    axe_check(page)

@@ -41,7 +41,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -65,6 +64,7 @@ from tests.factories import (
     SchoolFactory,
     programme_with_lists,
 )
+from tests.steering.prepared import prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -348,7 +348,7 @@ def test_every_indicator_equals_the_hand_computed_figures(world):
 def test_the_anct_workbook_carries_the_same_figures_cell_by_cell(client, world):
     client.force_login(world.user)
     with time_machine.travel(NOW, tick=False):
-        response = client.get(reverse("steering:anct"), {"kind": "school", "year": "2025"})
+        response = prepared(client, "steering:anct", {"kind": "school", "year": "2025"})
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Structure", "Financement", "Bénéficiaires", "Processus"]
@@ -434,7 +434,7 @@ def test_a_steering_reader_gets_the_suppressed_figures_in_the_workbook(client, w
     membership = MembershipFactory(programme=world.programme, role=Role.STEERING)
     client.force_login(membership.user)
     with time_machine.travel(NOW, tick=False):
-        response = client.get(reverse("steering:anct"), {"kind": "school", "year": "2025"})
+        response = prepared(client, "steering:anct", {"kind": "school", "year": "2025"})
     book = load_workbook(io.BytesIO(response.content))
     rows = {(r[0], r[1]): r[2] for r in book["Bénéficiaires"].iter_rows(min_row=2, values_only=True)}
     assert rows[("Enfants suivis en parcours, par tranche d'âge", "17 ans et plus")] == "< 5"
@@ -459,7 +459,7 @@ def _pdf_lines(content: bytes) -> list[str]:
 def test_the_copil_pdf_carries_the_hand_computed_figures(client, world):
     client.force_login(world.user)
     with time_machine.travel(NOW, tick=False):
-        response = client.get(reverse("steering:copil_pdf"), {"kind": "school", "year": "2025"})
+        response = prepared(client, "steering:copil_pdf", {"kind": "school", "year": "2025"})
     assert response.status_code == 200
     lines = set(_pdf_lines(response.content))
     # The pack is suppressed whoever downloads it: the hand-computed figures, counts 1-4 as "< 5" and

@@ -17,6 +17,7 @@ from maillage.programmes.enums import Role
 from maillage.steering import queries
 from maillage.steering.models import FundingLine
 from tests.factories import ChildFactory, MembershipFactory, open_pathway, programme_with_lists
+from tests.steering.prepared import request_document, run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -125,10 +126,13 @@ def test_the_budget_page_shows_the_sheet(client, catalogue):
 
 
 def test_exports_ask_for_a_recent_authentication(client, catalogue):
+    """Preparing a document is harmless; downloading it asks for a recent authentication."""
     programme, _offer, _line = catalogue
     client.force_login(MembershipFactory(programme=programme, role=Role.COORDINATOR).user)
+    jobs = [request_document(client, name) for name in ("steering:anct", "steering:copil_pdf")]
+    run_worker()
     with time_machine.travel(time.time() + 11 * 60, tick=False):
-        for name in ("steering:anct", "steering:copil_pdf"):
-            response = client.get(reverse(name))
-            assert response.status_code == 302, name
+        for job in jobs:
+            response = client.get(reverse("steering:export_download", args=[job.pk]))
+            assert response.status_code == 302, job.kind
             assert urlsplit(response["Location"]).path == reverse("account_reauthenticate")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from maillage.accounts.models import User
 from maillage.demo import DEMO_SLUG
 from maillage.steering.models import BarometerRound, FundingLine, Target
+from tests.steering.prepared import prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_the_elected_member_reads_the_qpv_residents_and_the_budget_in_the_demo_e
 
     client = Client()
     client.force_login(User.objects.get(email="elu@demo.test"))
-    book = load_workbook(io.BytesIO(client.get(reverse("steering:anct")).content))
+    book = load_workbook(io.BytesIO(prepared(client, "steering:anct").content))
     rows = {
         (r[0], r[1]): r[2]
         for sheet in ["Bénéficiaires", "Processus", "Financement"]
@@ -95,7 +96,7 @@ def test_the_elected_member_reads_the_qpv_residents_and_the_budget_in_the_demo_e
     assert isinstance(cost, int | float) and cost > 0
     funding = rows[("Financements, par source", "Total")]
     assert isinstance(funding, int | float) and funding > 0
-    response = client.get(reverse("steering:copil_pdf"))
+    response = prepared(client, "steering:copil_pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     text = text.replace("\u00a0", " ").replace("\u202f", " ")
     for label in ["Réside en QPV", "Enfants en parcours personnalisé", "Orientations reçues"]:

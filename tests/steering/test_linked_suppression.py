@@ -34,6 +34,7 @@ from maillage.programmes.models import NetworkLevel
 from maillage.steering import suppression as sup
 from maillage.territories.enums import PriorityEducation
 from tests.factories import ChildFactory, MembershipFactory, SchoolFactory, programme_with_lists
+from tests.steering.prepared import prepared
 from tests.steering.test_suppression import _rank, recomputable, unneeded_complements
 
 NOW = datetime.datetime(2026, 12, 3, 10, tzinfo=datetime.UTC)
@@ -266,14 +267,14 @@ class LinkedTablesTests(TestCase):
             == []
         )
         if role in (Role.STEERING, Role.MANAGER):
-            read_pdf(reading, "copil", self.client.get(reverse("steering:copil_pdf")).content, labels)
-            read_workbook(reading, "anct", self.client.get(reverse("steering:anct")).content, labels)
+            read_pdf(reading, "copil", prepared(self.client, "steering:copil_pdf").content, labels)
+            read_workbook(reading, "anct", prepared(self.client, "steering:anct").content, labels)
         if role == Role.NETWORK:
             read_tables(
                 reading, "network", self.client.get(reverse("steering:network")).context["tables"].values()
             )
             read_workbook(
-                reading, "network_anct", self.client.get(reverse("steering:network_anct")).content, labels
+                reading, "network_anct", prepared(self.client, "steering:network_anct").content, labels
             )
             for row in self.client.get(reverse("steering:structuring")).context["rows"]:
                 reading.add("structuring", vector_of("structuring", ""), str(row["children_text"]))

@@ -27,6 +27,7 @@ from maillage.steering import indicators as ind
 from maillage.steering.dashboard import present
 from maillage.steering.models import FundingLine, Target
 from tests.factories import ChildFactory, MembershipFactory, programme_with_lists
+from tests.steering.prepared import prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -214,7 +215,7 @@ def test_no_number_of_the_budget_page_gives_back_a_withheld_count(client, small_
 @pytest.mark.parametrize("role", [Role.STEERING, Role.MANAGER, Role.COORDINATOR])
 def test_no_number_of_the_copil_pdf_gives_back_a_withheld_count(client, small_action, role):
     client.force_login(MembershipFactory(programme=small_action, role=role).user)
-    response = client.get(reverse("steering:copil_pdf"))
+    response = prepared(client, "steering:copil_pdf")
     assert response.status_code == 200
     text = _pdf_text(response.content)
     assert "5 500 €" in text.replace("\u00a0", " ")  # the funding of the budget year is there
@@ -289,10 +290,10 @@ def test_a_school_year_reads_the_budget_of_the_calendar_year_it_starts_in(client
     assert page.context["year"] == 2026
     body = page.content.decode()
     assert "Le budget de l&#x27;année scolaire 2026-2027 est celui de l&#x27;année civile 2026" in body
-    book = load_workbook(io.BytesIO(client.get(reverse("steering:anct")).content))
+    book = load_workbook(io.BytesIO(prepared(client, "steering:anct").content))
     fin = {(r[0], r[1]): r[2] for r in book["Financement"].iter_rows(min_row=2, values_only=True)}
     assert fin[("Financements, par source", "Total")] == 96500
-    text = _pdf_text(client.get(reverse("steering:copil_pdf")).content).replace("\u00a0", " ")
+    text = _pdf_text(prepared(client, "steering:copil_pdf").content).replace("\u00a0", " ")
     assert "Budget 2026" in text and "96 500 €" in text
     assert "année civile 2026" in text
 
@@ -314,7 +315,7 @@ def test_the_network_downloads_an_anct_workbook_consolidated_over_its_programmes
     for programme, amount in [(first, 1000), (second, 2000), (other, 5000)]:
         FundingLine.objects.create(programme=programme, year=2026, source="caf", label="CAF", amount=amount)
     client.force_login(MembershipFactory(programme=first, role=Role.NETWORK).user)
-    response = client.get(reverse("steering:network_anct"))
+    response = prepared(client, "steering:network_anct")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
 
@@ -336,6 +337,7 @@ def test_the_network_downloads_an_anct_workbook_consolidated_over_its_programmes
 
 def test_a_user_without_network_role_has_no_consolidated_workbook(client, elected):
     assert client.get(reverse("steering:network_anct")).status_code == 404
+    assert client.post(reverse("steering:network_anct")).status_code == 404
 
 
 # --- point 2: the cross-tables are protected both ways --------------------------------------------

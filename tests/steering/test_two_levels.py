@@ -36,6 +36,7 @@ from maillage.steering.indicators import SCHOOL_STAGES, Indicator, Row
 from maillage.territories.enums import PriorityEducation
 from maillage.www.context import SESSION_KEY
 from tests.factories import ChildFactory, MembershipFactory, SchoolFactory, programme_with_lists
+from tests.steering.prepared import prepared
 from tests.steering.test_linked_suppression import (
     _Q,
     _S,
@@ -376,18 +377,16 @@ class TwoRolesPagesTests(TestCase):
             read(f"dashboard {p}", dashboard.values(), [p])
             read(f"diagnosis {p}", self.client.get(reverse("steering:diagnosis")).context["tables"], [p])
             mine = labels_of(dashboard.values(), [p])
-            read_pdf(reading, f"copil {p}", self.client.get(reverse("steering:copil_pdf")).content, mine)
-            read_workbook(reading, f"anct {p}", self.client.get(reverse("steering:anct")).content, mine)
+            read_pdf(reading, f"copil {p}", prepared(self.client, "steering:copil_pdf").content, mine)
+            read_workbook(reading, f"anct {p}", prepared(self.client, "steering:anct").content, mine)
             assert self.client.get(reverse("steering:budget")).status_code == 200  # no count of children
         network = self.client.get(reverse("steering:network")).context["tables"]
         read("network", network.values(), everybody)
         theirs = labels_of(network.values(), everybody)
-        read_workbook(
-            reading, "network_anct", self.client.get(reverse("steering:network_anct")).content, theirs
-        )
+        read_workbook(reading, "network_anct", prepared(self.client, "steering:network_anct").content, theirs)
         for row in self.client.get(reverse("steering:structuring")).context["rows"]:
             reading.add("structuring", everyone(index[row["programme"].pk]), str(row["children_text"]))
-        book = load_workbook(io.BytesIO(self.client.get(reverse("steering:structuring_export")).content))
+        book = load_workbook(io.BytesIO(prepared(self.client, "steering:structuring_export").content))
         for values in book.active.iter_rows(min_row=2, values_only=True):
             p = next(index[pr.pk] for pr in programmes if pr.name == values[0])
             reading.add("structuring export", everyone(p), str(values[-1]))

@@ -6,12 +6,18 @@ reaching ``INDICATORS`` (exact counts for the coordinator only, suppressed for e
 network pages aggregate the programmes of the user's network level, always suppressed.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maillage import permissions as perms
@@ -20,7 +26,7 @@ from maillage.audit.access import not_sensitive
 from maillage.core import exports
 from maillage.programmes.enums import Role
 from maillage.programmes.models import Programme
-from maillage.steering import anct, copil, levels, queries, services
+from maillage.steering import documents, queries, services
 from maillage.steering import indicators as ind
 from maillage.steering.dashboard import (
     cross_states,
@@ -30,8 +36,8 @@ from maillage.steering.dashboard import (
     present_cross,
     present_one,
 )
-from maillage.steering.enums import PeriodKind
-from maillage.steering.models import BarometerRound, CopilNote, Target
+from maillage.steering.enums import ExportKind, ExportState, PeriodKind
+from maillage.steering.models import BarometerRound, CopilNote, ExportJob, Target
 from maillage.www.context import current_membership
 from maillage.www.steering.forms import (
     BarometerAnswerForm,
@@ -77,36 +83,15 @@ def _year_param(request, default: int) -> int:
 
 
 def _decided(programme: Programme, period, filters=None) -> dict | None:
-    """The states of the programme's figures in the decision shared with its network level (None
-    outside a network): the network pages sum the same counts (``maillage.steering.levels``)."""
-    if not programme.network_level_id:
-        return None
-    decision = levels.decision([programme.network_level_id], period, filters)
-    return decision.programmes.get(programme.pk, {})
+    """The states of the programme's figures in the decision shared with its network level."""
+    return documents.decided_states(programme, period, filters)
 
 
 def _dashboard_context(request, programme: Programme, *, always_suppressed: bool = False) -> dict:
     form = FilterForm(request.GET or None, programmes=[programme])
-    period, filters = form.period(), form.filters()
-    scope = ind.Scope((programme.pk,), period, filters)
-    computed = ind.compute(scope)
     suppressed = always_suppressed or not perms.indicators_unsuppressed(request.user, programme)
-    decided = _decided(programme, period, filters) if suppressed else None
-    tables = present(computed, suppressed=suppressed, decided=decided)
-    targets = Target.objects.filter(programme=programme, year=period.year)
-    progress = ind.progress(tables, targets)
-    return {
-        "programme": programme,
-        "form": form,
-        "period": period,
-        "filters": filters,
-        "scope": scope,
-        "computed": computed,
-        "tables": tables,
-        "key_figures": key_figures(tables),
-        "suppressed": suppressed,
-        "progress": [] if filters.any else progress,
-    }
+    context = documents.programme_figures(programme, form.period(), form.filters(), suppressed=suppressed)
+    return {**context, "form": form}
 
 
 @not_sensitive
@@ -234,57 +219,43 @@ def copil_page(request):
     )
 
 
-@non_nominative_document  # aggregates, suppressed (step-up as an export)
-@recent_auth_required
 @not_sensitive
 @login_required
-def copil_pdf(request):
+def copil_document(request):
+    """The comité pack's page: prepared by the task worker (POST), then downloaded when ready."""
     programme = _programme(request)
     if not perms.can_export_indicators(request.user, programme):
         raise PermissionDenied
-    # The pack is read by the comité (not the programme's team): suppressed whoever downloads it.
-    context = _dashboard_context(request, programme, always_suppressed=True)
-    note = CopilNote.objects.filter(programme=programme, year=context["period"].year).first()
-    content = copil.copil_pdf(
-        programme=programme, context=context, highlights=note.highlights if note else ""
-    )
-    filename = f"comite-de-pilotage-{programme.slug}-{context['period'].label}.pdf"
-    exports.journal_export(
+    form = FilterForm(request.GET or None, programmes=[programme])
+    return _document_page(
         request,
-        verb="export.copil_pack",
-        rows=sum(len(t.cells) for t in context["tables"].values()),
-        filename=filename,
-        file_format="pdf",
+        kind=ExportKind.COPIL_PDF,
         programme=programme,
-        payload={"period": context["period"].label, "suppressed": context["suppressed"]},
+        parameters=documents.period_parameters(form.period(), form.filters()),
+        back=reverse("steering:copil"),
     )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 # --- ANCT workbook --------------------------------------------------------------------------------
 
 
-@non_nominative_document  # aggregates, suppressed (step-up as an export)
-@recent_auth_required
 @not_sensitive
 @login_required
-def anct_export(request):
+def anct_document(request):
+    """The ANCT workbook's page: exact counts for the coordinator, suppressed for anyone else (the
+    job records which, and only the same audience downloads it)."""
     programme = _programme(request)
     if not perms.can_export_indicators(request.user, programme):
         raise PermissionDenied
-    context = _dashboard_context(request, programme)
-    book, rows = anct.workbook([programme], context["scope"], context["tables"])
-    return exports.workbook_response(
+    form = FilterForm(request.GET or None, programmes=[programme])
+    parameters = documents.period_parameters(form.period(), form.filters())
+    parameters["suppressed"] = not perms.indicators_unsuppressed(request.user, programme)
+    return _document_page(
         request,
-        filename=f"enquete-anct-{programme.slug}-{context['period'].label}.xlsx",
-        workbook=book,
-        rows=rows,
-        verb="export.anct_survey",
+        kind=ExportKind.ANCT_XLSX,
         programme=programme,
-        payload={"period": context["period"].label, "suppressed": context["suppressed"]},
+        parameters=parameters,
+        back=reverse("steering:dashboard"),
     )
 
 
@@ -349,24 +320,13 @@ def _network_programmes(request) -> list[Programme]:
     return programmes
 
 
-def _network_decided(programmes: list[Programme], scope: ind.Scope) -> dict:
-    """The states of the network page's sums in the decision shared with the programmes' dashboards."""
-    decision = levels.decision(
-        {p.network_level_id for p in programmes if p.network_level_id},
-        scope.period,
-        scope.filters,
-        extra_scope=scope.programme_ids,
-    )
-    return decision.networks[frozenset(scope.programme_ids)]
-
-
 @not_sensitive
 @login_required
 def network(request):
     programmes = _network_programmes(request)
     form = FilterForm(request.GET or None, programmes=programmes, with_places=False)
     scope = ind.Scope(tuple(p.pk for p in programmes), form.period(), form.filters())
-    tables = present(ind.compute(scope), suppressed=True, decided=_network_decided(programmes, scope))
+    tables = documents.network_tables(programmes, scope)
     return render(
         request,
         "steering/network.html",
@@ -382,27 +342,21 @@ def network(request):
     )
 
 
-@non_nominative_document  # aggregates across the level's programmes (step-up as an export)
-@recent_auth_required
 @not_sensitive
 @login_required
-def network_anct_export(request):
+def network_anct_document(request):
     """The ANCT workbook consolidated over the programmes of the user's network level: sums over
     the programmes, always suppressed (the network reads aggregates only, never a name)."""
     programmes = _network_programmes(request)
     form = FilterForm(request.GET or None, programmes=programmes, with_places=False)
-    scope = ind.Scope(tuple(p.pk for p in programmes), form.period())
-    tables = present(ind.compute(scope), suppressed=True, decided=_network_decided(programmes, scope))
-    book, rows = anct.workbook(programmes, scope, tables)
-    level = perms.network_levels_of(request.user).first()
-    return exports.workbook_response(
+    parameters = documents.period_parameters(form.period())
+    parameters["programmes"] = [p.pk for p in programmes]
+    return _document_page(
         request,
-        filename=f"enquete-anct-reseau-{scope.period.label}.xlsx",
-        workbook=book,
-        rows=rows,
-        verb="export.anct_survey",
-        target=level,
-        payload={"period": scope.period.label, "suppressed": True, "programmes": len(programmes)},
+        kind=ExportKind.NETWORK_ANCT_XLSX,
+        network_level=perms.network_levels_of(request.user).first(),
+        parameters=parameters,
+        back=reverse("steering:network"),
     )
 
 
@@ -427,43 +381,151 @@ def structuring(request):
     )
 
 
-@non_nominative_document  # aggregates across programmes (step-up as an export)
+@not_sensitive
+@login_required
+def structuring_document(request):
+    programmes = _network_programmes(request)
+    parameters = documents.period_parameters(ind.Period.current())
+    parameters["programmes"] = [p.pk for p in programmes]
+    return _document_page(
+        request,
+        kind=ExportKind.STRUCTURING_XLSX,
+        network_level=perms.network_levels_of(request.user).first(),
+        parameters=parameters,
+        back=reverse("steering:structuring"),
+    )
+
+
+# --- documents prepared by the task worker --------------------------------------------------------
+
+
+def _document_page(request, *, kind, parameters: dict, back: str, programme=None, network_level=None):
+    """A document's page: POST asks the task worker for it (a job already pending, or just made, for
+    the same document is reused; ``fresh`` asks for a new one), GET shows the latest job for these
+    parameters — its progress, its download, or its failure with a retry. The caller has checked
+    the permission; the query string (period, filters) is kept from page to page."""
+    parameters = {**parameters, "language": get_language() or settings.LANGUAGE_CODE}
+    if request.method == "POST":
+        services.export_job_request(
+            kind=kind,
+            parameters=parameters,
+            programme=programme,
+            network_level=network_level,
+            by=request.user,
+            fresh=request.POST.get("fresh") == "1",
+        )
+        query = request.GET.urlencode()
+        return redirect(f"{request.path}?{query}" if query else request.path)
+    fingerprint = services.export_fingerprint(
+        kind=kind,
+        programme_id=programme.pk if programme else None,
+        network_level_id=network_level.pk if network_level else None,
+        parameters=parameters,
+    )
+    job = ExportJob.objects.filter(fingerprint=fingerprint).order_by("-created_at").first()
+    period = documents.period_of(parameters)
+    return render(
+        request,
+        "steering/export.html",
+        {
+            "kind": ExportKind(kind),
+            "programme": programme,
+            "period": period,
+            "job": job,
+            **_job_context(job),
+            "back": back,
+        },
+    )
+
+
+def _job_context(job: ExportJob | None) -> dict:
+    if job is None:
+        return {}
+    failed = job.state == ExportState.FAILED or job.stale
+    return {
+        "job": job,
+        "job_failed": failed,
+        "job_pending": job.pending and not failed,
+        "job_error": job.error or (services.EXPORT_STALE_ERROR if job.stale else ""),
+    }
+
+
+def _job_or_404(request, pk) -> ExportJob:
+    """A job the user may follow and download: the same checks as the page that prepared it.
+
+    In SQL, the jobs of the programmes whose dashboards the user opens and of their network levels;
+    then, for a programme's job, the export permission on that programme (403, as the page) and the
+    same audience (exact counts only for whoever sees them); for a network job, every programme it
+    sums must still be one the user's level aggregates (404 otherwise)."""
+    job = get_object_or_404(
+        ExportJob.objects.filter(
+            Q(programme__in=perms.steering_programmes_visible_to(request.user))
+            | Q(network_level__in=perms.network_levels_of(request.user))
+        ).select_related("programme", "network_level"),
+        pk=pk,
+    )
+    if job.programme_id:
+        if not perms.can_export_indicators(request.user, job.programme):
+            raise PermissionDenied
+        unsuppressed = job.parameters.get("suppressed") is False
+        if unsuppressed and not perms.indicators_unsuppressed(request.user, job.programme):
+            raise Http404
+    else:
+        visible = set(perms.network_programmes_visible_to(request.user).values_list("pk", flat=True))
+        if not set(job.parameters.get("programmes", [])) <= visible:
+            raise Http404
+    return job
+
+
+@not_sensitive
+@login_required
+def export_status(request, pk):
+    """The job's state for the page's script (JSON): state, progress, and the fragment to show."""
+    job = _job_or_404(request, pk)
+    context = _job_context(job)
+    response = JsonResponse(
+        {
+            "state": "failed" if context["job_failed"] else job.state,
+            "progress": job.progress,
+            "label": str(_("Le document est prêt.") if job.ready else job.get_state_display()),
+            "download_url": reverse("steering:export_download", args=[job.pk]) if job.ready else "",
+            "error": str(context["job_error"]),
+            "html": render_to_string("steering/_export_job.html", context, request=request),
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@non_nominative_document  # aggregates, suppressed unless for the coordinator (step-up as an export)
 @recent_auth_required
 @not_sensitive
 @login_required
-def structuring_export(request):
-    programmes = _network_programmes(request)
-    period = ind.Period.current()
-    rows = queries.structuring_table(programmes, period)
-    header = [str(label) for _key, label in queries.STRUCTURING_COLUMNS]
-    data = [
-        [
-            row["programme"].name,
-            row["lead_body"],
-            row["communes"],
-            row["qpv"],
-            row["rep_schools"],
-            row["veille"],
-            row["bodies"],
-            row["eps"],
-            row["staff"],
-            row["partners"],
-            row["budget"],
-            row["children_text"] if row["children_hidden"] else row["children"],
-        ]
-        for row in rows
-    ]
-    level = perms.network_levels_of(request.user).first()
-    return exports.xlsx_response(
+def export_download(request, pk):
+    """A prepared document, journaled as when it was rendered in the request."""
+    job = _job_or_404(request, pk)
+    if not job.ready:
+        raise Http404
+    try:
+        with job.file.open("rb") as file:
+            content = file.read()
+    except FileNotFoundError as error:  # removed by the retention since the page was shown
+        raise Http404 from error
+    exports.journal_export(
         request,
-        filename=f"tableau-de-structuration-{period.label}.xlsx",
-        header=header,
-        rows=data,
-        verb="export.structuring_table",
-        target=level,
-        payload={"programmes": len(rows)},
-        sheet_title="Structuration",
+        verb=documents.VERBS[job.kind],
+        rows=job.rows,
+        filename=job.filename,
+        file_format=job.filename.rsplit(".", 1)[-1],
+        target=job.network_level,
+        programme=job.programme,
+        payload={**job.summary, "job": str(job.pk)},
     )
+    response = HttpResponse(content, content_type=documents.content_type(job.filename))
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=job.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- barometer ------------------------------------------------------------------------------------

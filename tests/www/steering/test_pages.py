@@ -11,6 +11,7 @@ from maillage.audit.models import AuditEvent
 from maillage.programmes.enums import Role
 from maillage.programmes.models import NetworkLevel
 from tests.factories import ChildFactory, open_pathway, programme_with_lists
+from tests.steering.prepared import prepared
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_the_coordinator_sees_exact_small_counts_and_steering_sees_them_suppress
 
 def test_the_anct_workbook_has_four_sheets_and_is_journaled_with_its_row_count(client, login_as, programme):
     login_as(Role.COORDINATOR, programme=programme)
-    response = client.get(reverse("steering:anct"))
+    response = prepared(client, "steering:anct")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Structure", "Financement", "Bénéficiaires", "Processus"]
@@ -79,7 +80,7 @@ def test_the_copil_pack_is_a_pdf_with_key_figures_and_highlights(client, login_a
     client.post(
         reverse("steering:copil"), {"highlights": "Ouverture d'un atelier parentalité au centre social."}
     )
-    response = client.get(reverse("steering:copil_pdf"))
+    response = prepared(client, "steering:copil_pdf")
     assert response.status_code == 200
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Dossier du comité de pilotage" in text
@@ -98,7 +99,7 @@ def test_a_network_user_sees_the_programmes_of_their_level_and_the_structuring_t
     assert first.name in body and second.name in body
     assert outside.name not in body
     assert client.get(reverse("steering:network")).status_code == 200
-    export = client.get(reverse("steering:structuring_export"))
+    export = prepared(client, "steering:structuring_export")
     assert export.status_code == 200
     book = load_workbook(io.BytesIO(export.content))
     names = [row[0].value for row in book.active.iter_rows(min_row=2)]
@@ -112,7 +113,7 @@ def test_a_user_without_network_role_has_no_network_page(client, login_as, progr
 
 def test_the_copil_pack_is_suppressed_even_when_the_coordinator_downloads_it(client, login_as, programme):
     login_as(Role.COORDINATOR, programme=programme)
-    response = client.get(reverse("steering:copil_pdf"))
+    response = prepared(client, "steering:copil_pdf")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "< 5" in text
     assert "quillebœuf" not in text.lower()

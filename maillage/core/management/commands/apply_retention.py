@@ -4,12 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from maillage.pathways.retention import RetentionError, apply_retention
 from maillage.programmes.models import Programme
+from maillage.steering.services import export_jobs_due, export_jobs_purge
 
 
 class Command(BaseCommand):
     help = (
         "Applies the retention periods: archives closed pathways past the active period, anonymises "
-        "archived ones past the archive period, purges the journal past its period. Run daily; a second "
+        "archived ones past the archive period, purges the journal past its period, deletes the documents "
+        "prepared by the task worker past MAILLAGE_EXPORT_RETENTION_DAYS. Run daily; a second "
         "run changes nothing. Lists case codes only, never names."
     )
 
@@ -70,6 +72,9 @@ class Command(BaseCommand):
                     "period precedes them in the chain"
                 )
             )
+        if programme is None:
+            documents = export_jobs_due().count() if dry_run else export_jobs_purge()
+            self.stdout.write(f"Prepared documents: {documents} deleted (older than their retention)")
         summary = (
             f"Done in {elapsed:.2f} s: {report.archived} archived, {report.anonymised} anonymised, "
             f"{journal.count} journal entries purged."
