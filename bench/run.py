@@ -136,11 +136,13 @@ def main() -> int:
         rows += pages.run(fixtures, SCALE)
     if "verify" in ONLY or (not ONLY and SCALE == "national"):
         rows.append(report.verify_audit_row(SCALE))
-    if "load" in ONLY:
+    if "load" in ONLY or (not ONLY and (SCALE == "national" or os.environ.get("BENCH_LOAD") == "1")):
         from bench import load
 
         rows += load.run(fixtures, SCALE)
-    report.merge(OUT / "results.json", rows)
+    results = OUT / ("results-smoke.json" if SCALE == "smoke" else "results.json")
+    report.mark_growth(results, rows)
+    report.merge(results, rows)
     report.table(rows)
     failures = report.failures(rows)
     for failure in failures:

@@ -1,0 +1,69 @@
+"""The real pages through Django's test client (``force_login``, every middleware, the templates, the journal
+written), against the bare authenticated page with the full layout (``bench.urls``) for the same user.
+
+``ms``: the median of 5 requests after one warm-up; ``queries``: the queries of one request.
+"""
+
+import statistics
+import time
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.report import row
+
+RUNS = 5
+
+
+def measure(client: Client, url: str) -> tuple[float, int, int]:
+    response = client.get(url)  # warm-up (caches, first journal entry of the chain…)
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return statistics.median(timings), len(queries), response.status_code
+
+
+def run(fixtures: dict, scale: str) -> list[dict]:
+    from maillage.accounts.models import User
+
+    pathway = fixtures["referent_pathway"]
+    pages = [
+        ("caseload", "référent", "/parcours/mes-parcours/"),
+        ("pathway page", "référent", f"/parcours/{pathway}/"),
+        ("pathway page", "coordinator", f"/parcours/{pathway}/"),
+        ("searched list", "coordinator", f"/parcours/?q={fixtures['misspelt']}"),
+        ("EPS meeting", "eps_in", f"/instances/reunions/{fixtures['open_meeting']}/"),
+        ("roll-call", "provider", f"/actions/seances/{fixtures['session']}/appel/"),
+        ("dashboard", "coordinator", "/pilotage/"),
+        ("network dashboard", "network", "/pilotage/reseau/"),
+        ("structuring table", "network", "/pilotage/reseau/structuration/"),
+    ]
+    labels = {"eps_in": "EPS member in window"}
+    rows, bare = [], {}
+    for name, who, url in pages:
+        if who not in fixtures:
+            continue
+        client = Client()
+        client.force_login(User.objects.get(pk=fixtures[who]))
+        label = labels.get(who, who)
+        if who not in bare:
+            ms, queries, status = measure(client, "/__bench__/bare/")
+            bare[who] = ms
+            rows.append(row(f"page:bare [{label}]", scale, ms, ms, queries, status=status))
+            print(
+                f"  {'page:bare [' + label + ']':<50} {ms:>8.1f} ms {queries:>4} queries  {status}",
+                flush=True,
+            )
+        ms, queries, status = measure(client, url)
+        rows.append(row(f"page:{name} [{label}]", scale, ms, bare[who], queries, status=status, url=url))
+        flag = "" if status == 200 else "  NOT 200"
+        print(
+            f"  {'page:' + name + ' [' + label + ']':<50} {ms:>8.1f} ms {queries:>4} queries  {status}{flag}",
+            flush=True,
+        )
+    return rows
