@@ -10,6 +10,7 @@ import time
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from bench.report import row
 
@@ -66,4 +67,35 @@ def run(fixtures: dict, scale: str) -> list[dict]:
             f"  {'page:' + name + ' [' + label + ']':<50} {ms:>8.1f} ms {queries:>4} queries  {status}{flag}",
             flush=True,
         )
+    rows.append(search_p95(fixtures, scale, bare.get("coordinator")))
     return rows
+
+
+def search_p95(fixtures: dict, scale: str, bare_ms: float | None) -> dict:
+    """The coordinator's pathway list searched for 20 different misspelt names: the 95th percentile."""
+    from bench.build import _misspell
+    from maillage.accounts.models import User
+    from maillage.people.models import Child
+
+    names = (
+        Child.objects.filter(programme_id=fixtures["programme"])
+        .order_by("pk")
+        .values_list("first_name", "last_name")[:2000:100]
+    )
+    client = Client()
+    client.force_login(User.objects.get(pk=fixtures["coordinator"]))
+    client.get("/parcours/", {"q": _misspell(names[0][1])})
+    timings, found = [], 0
+    for first, last in names:
+        started = time.perf_counter()
+        response = client.get("/parcours/", {"q": f"{first} {_misspell(last)}"})
+        timings.append((time.perf_counter() - started) * 1000)
+        found += escape(last.upper()) in response.content.decode()  # the list shows « NAME First name »
+    p95 = statistics.quantiles(timings, n=20)[-1]
+    print(
+        f"  {'page:searched list, p95 of 20 names [coordinator]':<50} {p95:>8.1f} ms  found {found}/20",
+        flush=True,
+    )
+    return row(
+        "page:searched list p95 [coordinator]", scale, p95, bare_ms, None, found=found, searches=len(timings)
+    )

@@ -14,6 +14,7 @@ PAGE_RATIO = {
     "page:pathway page": 3.0,
     "page:caseload": 3.0,
     "page:searched list": 3.0,
+    "page:searched list p95": 3.0,
     "page:EPS meeting": 3.0,
     "page:roll-call": 3.0,
     "page:dashboard": 5.0,
