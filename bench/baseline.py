@@ -216,7 +216,7 @@ class Ctx:
         return arms
 
 
-EMPTY = "SELECT NULL WHERE 1 = 0"
+EMPTY = "SELECT p.id FROM pathways_pathway p WHERE 1 = 0"  # typed: PostgreSQL compares it with ids
 
 
 def union(arms) -> tuple[str, list]:
