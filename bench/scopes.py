@@ -3,7 +3,8 @@ narrowing filters, against the hand-written SQL of ``bench/baseline.py`` returni
 
 ``ms``/``baseline_ms``: database time — planning + execution from ``EXPLAIN (ANALYZE, FORMAT JSON)`` on
 PostgreSQL, execution and fetch through the driver on SQLite — best of 5 (of 3 when a run takes over a
-second). ``e2e_ms``/``baseline_e2e_ms``: the same through the ORM, from building the queryset (the
+second, of 1 over 5 s).
+``e2e_ms``/``baseline_e2e_ms``: the same through the ORM, from building the queryset (the
 policy reads the user's memberships) to the list of ids; the hand-written side reads the memberships with
 its own query, then runs its SQL. Only public functions of the policy are called.
 """
@@ -29,7 +30,7 @@ def best(fn, runs: int = 5) -> float:
         started = time.perf_counter()
         fn()
         timings.append((time.perf_counter() - started) * 1000)
-        if n == 2 and min(timings) > 1000:
+        if timings[-1] > 5000 or (n == 2 and min(timings) > 1000):
             break
     return min(timings)
 
