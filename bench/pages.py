@@ -38,8 +38,8 @@ def run(fixtures: dict, scale: str) -> list[dict]:
 
     pathway = fixtures["referent_pathway"]
     pages = [
-        ("caseload", "référent", "/parcours/mes-parcours/"),
-        ("pathway page", "référent", f"/parcours/{pathway}/"),
+        ("caseload", "referent", "/parcours/mes-parcours/"),
+        ("pathway page", "referent", f"/parcours/{pathway}/"),
         ("pathway page", "coordinator", f"/parcours/{pathway}/"),
         ("searched list", "coordinator", f"/parcours/?q={fixtures['misspelt']}"),
         ("EPS meeting", "eps_in", f"/instances/reunions/{fixtures['open_meeting']}/"),
@@ -48,7 +48,7 @@ def run(fixtures: dict, scale: str) -> list[dict]:
         ("network dashboard", "network", "/pilotage/reseau/"),
         ("structuring table", "network", "/pilotage/reseau/structuration/"),
     ]
-    labels = {"eps_in": "EPS member in window"}
+    labels = {"eps_in": "EPS member in window", "referent": "référent"}
     rows, bare = [], {}
     for name, who, url in pages:
         if who not in fixtures:
