@@ -376,3 +376,54 @@ def meetings(ctx: Ctx, extra="", xp=None):
         )
     sql, params = union(arms)
     return f"SELECT mt.id FROM governance_meeting mt WHERE mt.body_id IN ({sql})", params
+
+
+# Actions: the coordinator reads every group of the programme; a provider the groups of their organisation's
+# actions in their programmes, and those where they are named facilitator (the roster: names, never a file).
+
+
+def groups(ctx: Ctx, extra="", xp=None):
+    xp = xp or []
+    extra = extra.replace("p.", "o.")
+    arms = []
+    programmes = sorted({m.programme for m in ctx.of(COORDINATOR)})
+    if programmes:
+        arms.append(
+            (
+                "SELECT g.id FROM offers_group g JOIN offers_offer o ON o.id = g.offer_id"
+                f" WHERE o.programme_id IN {_in(programmes)}{extra}",
+                [*programmes, *xp],
+            )
+        )
+    providers = ctx.of(PROVIDER)
+    orgs = sorted({m.organisation for m in providers if m.organisation})
+    if orgs:
+        own = sorted({m.programme for m in providers})
+        arms.append(
+            (
+                "SELECT g.id FROM offers_group g JOIN offers_offer o ON o.id = g.offer_id"
+                f" WHERE o.provider_id IN {_in(orgs)} AND o.programme_id IN {_in(own)}{extra}",
+                [*orgs, *own, *xp],
+            )
+        )
+    if providers:
+        ids = [m.id for m in providers]
+        arms.append(
+            (
+                "SELECT g.id FROM offers_group g JOIN offers_offer o ON o.id = g.offer_id"
+                " JOIN offers_group_facilitators gf ON gf.group_id = g.id"
+                f" WHERE gf.membership_id IN {_in(ids)}{extra}",
+                [*ids, *xp],
+            )
+        )
+    return union(arms) if arms else ("SELECT g.id FROM offers_group g WHERE 1 = 0", [])
+
+
+def sessions(ctx: Ctx, extra="", xp=None):
+    sql, params = groups(ctx, extra, xp)
+    return f"SELECT s.id FROM offers_session s WHERE s.group_id IN ({sql})", params
+
+
+def enrolments(ctx: Ctx, extra="", xp=None):
+    sql, params = groups(ctx, extra, xp)
+    return f"SELECT e.id FROM offers_enrolment e WHERE e.group_id IN ({sql})", params

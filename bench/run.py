@@ -6,7 +6,8 @@
 
 Environment: ``BENCH_SCALE`` (department, national; smoke for checking the harness itself),
 ``BENCH_BACKEND`` (sqlite, postgres), ``BENCH_PG`` (server URL, default postgres://postgres@127.0.0.1:5432),
-``BENCH_ONLY`` (comma-separated: build, scopes, pages, verify, load), ``BENCH_REBUILD=1``, ``BENCH_JIT=on``
+``BENCH_ONLY`` (comma-separated: build, scopes, pages, verify, load), ``BENCH_SCOPES`` (comma-separated parts
+of scope row names, e.g. ``items_readable_by,[DPO``), ``BENCH_REBUILD=1``, ``BENCH_JIT=on``
 (PostgreSQL's JIT as the server sets it; off by default), ``BENCH_STRICT=1``
 (exit 1 when a threshold of the issue's acceptance list fails).
 

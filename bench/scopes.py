@@ -9,6 +9,7 @@ policy reads the user's memberships) to the list of ids; the hand-written side r
 its own query, then runs its SQL. Only public functions of the policy are called.
 """
 
+import os
 import time
 
 from django.core.exceptions import EmptyResultSet
@@ -112,8 +113,11 @@ def run(fixtures: dict, scale: str) -> list[dict]:
         return ids[len(ids) // 2] if ids else fixtures["referent_pathway"]
 
     rows = []
+    only = [part for part in os.environ.get("BENCH_SCOPES", "").split(",") if part]
 
     def add(name, uid, policy, hand):
+        if only and not any(part in name for part in only):
+            return
         started = time.perf_counter()
         r = case(name, scale, uid, policy, hand)
         rows.append(r)
@@ -209,5 +213,13 @@ def run(fixtures: dict, scale: str) -> list[dict]:
             lambda u: perms.meetings_visible_to(u).filter(body__programme_id=P),
             lambda c: b.meetings(c, " AND p.programme_id = %s", [P]),
         )
+    for label in ["coordinator", "provider", "référent"]:
+        uid = users[label]
+        for name, scope, hand in [
+            ("groups_visible_to", perms.groups_visible_to, b.groups),
+            ("sessions_visible_to", perms.sessions_visible_to, b.sessions),
+            ("enrolments_visible_to", perms.enrolments_visible_to, b.enrolments),
+        ]:
+            add(f"scope:{name} [{label}]", uid, scope, hand)
     assert Meeting  # noqa: S101 -- imported for the reader: meetings are reached through their bodies
     return rows
