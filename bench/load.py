@@ -144,8 +144,18 @@ def run(fixtures: dict, scale: str) -> list[dict]:
             )
             results[scenario] = _stats(prefix)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # graceful: waits for the requests in flight…
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # …which may be pages taking tens of seconds
+            server.kill()
+            server.wait()
+    return report_rows(scale)
+
+
+def report_rows(scale: str) -> list[dict]:
+    """The ``load:`` rows from the statistics Locust wrote last at this scale and backend."""
+    results = {s: _stats(OUT / f"load-{scale}-{connection.vendor}-{s}") for s in ("bare", "pages")}
     bare, pages = results["bare"], results["pages"]
     rps, bare_rps = float(pages["Requests/s"]), float(bare["Requests/s"])
     rows = [

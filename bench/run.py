@@ -129,23 +129,32 @@ def main() -> int:
     refresh_clock(fixtures)
 
     rows = []
+    results = OUT / ("results-smoke.json" if SCALE == "smoke" else "results.json")
+
+    def save(new: list[dict]) -> None:
+        """Each stage's rows are merged as soon as they exist: a later stage failing loses nothing."""
+        report.mark_growth(results, new)
+        report.merge(results, new)
+        rows.extend(new)
+
     if not ONLY or "scopes" in ONLY:
         from bench import scopes
 
-        rows += scopes.run(fixtures, SCALE)
+        save(scopes.run(fixtures, SCALE))
     if not ONLY or "pages" in ONLY:
         from bench import pages
 
-        rows += pages.run(fixtures, SCALE)
+        save(pages.run(fixtures, SCALE))
     if "verify" in ONLY or (not ONLY and SCALE == "national"):
-        rows.append(report.verify_audit_row(SCALE))
+        save([report.verify_audit_row(SCALE)])
     if "load" in ONLY or (not ONLY and (SCALE == "national" or os.environ.get("BENCH_LOAD") == "1")):
         from bench import load
 
-        rows += load.run(fixtures, SCALE)
-    results = OUT / ("results-smoke.json" if SCALE == "smoke" else "results.json")
-    report.mark_growth(results, rows)
-    report.merge(results, rows)
+        save(load.run(fixtures, SCALE))
+    if "load-csv" in ONLY:  # the load rows again from Locust's last statistics, without a new run
+        from bench import load
+
+        save(load.report_rows(SCALE))
     report.table(rows)
     failures = report.failures(rows)
     for failure in failures:
