@@ -56,7 +56,10 @@ messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# The performance harness (docs/PERFORMANCE.md, « The harness »): its own dependency group (Locust), which
+# `make install` and `make test` leave out. BENCH_SCALE=department|national, BENCH_BACKEND=sqlite|postgres.
 bench: install
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --group bench --quiet
 	$(BIN)/python bench/run.py
 
 clean:

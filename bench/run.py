@@ -1,13 +1,23 @@
-"""Performance harness (not part of the test run): hot paths against hand-written SQL, as a ratio.
+"""Performance harness (issue 12, not part of the test run): scopes and pages against their baselines.
 
-    make bench                       # 5,000 pathways on a scratch SQLite database under var/
-    BENCH_PATHWAYS=50000 make bench  # a bigger programme
-    DATABASE_URL=postgres://… make bench
+    make bench                                          # department scale, SQLite
+    BENCH_SCALE=department BENCH_BACKEND=postgres make bench
+    BENCH_SCALE=national make bench                     # PostgreSQL (the default at this scale)
 
-Each hot path is timed (best of 5) next to the plain SQL that returns the same rows; the ratio is what
-the policy layer costs. The scale is built with bulk inserts, journal entries excluded.
+Environment: ``BENCH_SCALE`` (department, national; smoke for checking the harness itself),
+``BENCH_BACKEND`` (sqlite, postgres), ``BENCH_PG`` (server URL, default postgres://postgres@127.0.0.1:5432),
+``BENCH_ONLY`` (comma-separated: build, scopes, pages, verify, load), ``BENCH_SCOPES`` (comma-separated parts
+of scope row names, e.g. ``items_readable_by,[DPO``), ``BENCH_REBUILD=1``, ``BENCH_JIT=on``
+(PostgreSQL's JIT as the server sets it; off by default), ``BENCH_STRICT=1``
+(exit 1 when a threshold of the issue's acceptance list fails).
+
+The scratch database (``var/bench/<scale>.sqlite3``, or the PostgreSQL database ``maillage_bench_<scale>``)
+is built once by bulk inserts (``bench/build.py``) and reused while the scale, the builder and the
+migrations are unchanged. Results are merged into ``var/bench/results.json`` by (name, scale, backend).
 """
 
+import hashlib
+import json
 import os
 import sys
 import time
@@ -15,141 +25,142 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+OUT = ROOT / "var" / "bench"
+OUT.mkdir(parents=True, exist_ok=True)
+
+SCALE = os.environ.get("BENCH_SCALE", "department")
+BACKEND = os.environ.get("BENCH_BACKEND", "postgres" if SCALE == "national" else "sqlite")
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PG_NAME = f"maillage_bench_{SCALE}"
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+SQLITE_PATH = OUT / f"{SCALE}.sqlite3"
+
+if BACKEND == "sqlite":
+    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
+else:
+    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
 os.environ.setdefault("MAILLAGE_ENV", "test")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from maillage import permissions as perms  # noqa: E402
-from maillage.pathways.models import Consent, Note, Pathway  # noqa: E402
-from maillage.people.models import Child, Guardian, Household  # noqa: E402
-from tests.factories import MembershipFactory, programme_with_lists  # noqa: E402
-
-SCALE = int(os.environ.get("BENCH_PATHWAYS", "5000"))
+# PostgreSQL's JIT off on every connection of the harness, gunicorn's included (libpq reads PGOPTIONS):
+# with its default, the scopes' correlated sub-plans make the planner compile for seconds
+# (docs/PERFORMANCE.md, « Noticed, left alone »). BENCH_JIT=on measures the server's default instead.
+if os.environ.get("BENCH_JIT", "off") == "off":
+    os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") + " -c jit=off").strip()
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 
-def best_of(fn, runs: int = 5) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+def fingerprint() -> str:
+    """The scale, the builder's code and the migrations: a cached database is reused while it holds."""
+    digest = hashlib.sha256(SCALE.encode())
+    for path in sorted(
+        [*ROOT.glob("maillage/*/migrations/*.py"), ROOT / "bench" / "build.py", ROOT / "bench" / "db.py"]
+    ):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def raw(sql: str, params: list) -> list:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+META = OUT / f"{SCALE}-{BACKEND}.json"
 
 
-def build():
-    call_command("migrate", verbosity=0)
-    programme = programme_with_lists(slug=f"bench-{int(time.time())}")
-    coordinator = MembershipFactory(programme=programme, role="coordinator").user
-    referents = [
-        MembershipFactory(programme=programme, role="referent").user for _ in range(max(1, SCALE // 100))
-    ]
-    today = timezone.localdate()
-    households = Household.objects.bulk_create(
-        [Household(programme=programme, name=f"Foyer {i}") for i in range(SCALE)]
-    )
-    guardians = Guardian.objects.bulk_create(
-        [
-            Guardian(household=h, first_name="Prénom", last_name=f"Nom{i}", relation="mother")
-            for i, h in enumerate(households)
-        ]
-    )
-    children = Child.objects.bulk_create(
-        [
-            Child(
-                programme=programme,
-                household=h,
-                first_name="Enfant",
-                last_name=f"Nom{i}",
-                birth_date=today.replace(year=today.year - 9),
-                sex="F",
-            )
-            for i, h in enumerate(households)
-        ]
-    )
-    pathways = Pathway.objects.bulk_create(
-        [
-            Pathway(
-                programme=programme,
-                child=c,
-                case_code=f"B{programme.pk}-{i:07d}",
-                state="active",
-                referent=referents[i % len(referents)],
-            )
-            for i, c in enumerate(children)
-        ]
-    )
-    Consent.objects.bulk_create(
-        [
-            Consent(pathway=p, guardian=g, given_on=today, recorded_by=coordinator)
-            for p, g in zip(pathways, guardians, strict=True)
-        ]
-    )
-    Note.objects.bulk_create(
-        [
-            Note(pathway=p, author=coordinator, body="Note", circle=("team", "secret", "partners")[i % 3])
-            for i, p in enumerate(pathways)
-        ]
-    )
-    return programme, coordinator, referents[0]
+def cached() -> dict | None:
+    if os.environ.get("BENCH_REBUILD") or not META.exists():
+        return None
+    meta = json.loads(META.read_text())
+    if meta.get("fingerprint") != fingerprint():
+        return None
+    if BACKEND == "sqlite" and not SQLITE_PATH.exists():
+        return None
+    if BACKEND == "postgres":
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_NAME]).fetchone():
+                return None
+    return meta
 
 
-def main():
-    started = time.perf_counter()
-    programme, coordinator, referent = build()
-    print(f"Built {SCALE} pathways in {time.perf_counter() - started:.1f} s on {connection.vendor}.")
-    cases = [
-        (
-            "référent's caseload (pathways_visible_to)",
-            lambda: list(
-                perms.pathways_visible_to(referent).filter(referent=referent).values_list("pk", flat=True)
-            ),
-            lambda: raw(
-                "SELECT id FROM pathways_pathway WHERE referent_id = %s AND archived_at IS NULL",
-                [referent.pk],
-            ),
-        ),
-        (
-            "coordinator's programme list (pathways_visible_to)",
-            lambda: list(
-                perms.pathways_visible_to(coordinator)
-                .filter(programme=programme)
-                .values_list("pk", flat=True)
-            ),
-            lambda: raw(
-                "SELECT id FROM pathways_pathway WHERE programme_id = %s AND archived_at IS NULL",
-                [programme.pk],
-            ),
-        ),
-        (
-            "coordinator's readable notes (items_readable_by)",
-            lambda: list(perms.items_readable_by(coordinator, Note).values_list("pk", flat=True)),
-            lambda: raw(
-                "SELECT n.id FROM pathways_note n JOIN pathways_pathway p ON p.id = n.pathway_id "
-                "WHERE p.programme_id = %s AND p.archived_at IS NULL",
-                [programme.pk],
-            ),
-        ),
-    ]
-    print(f"{'hot path':<55} {'policy':>9} {'raw SQL':>9} {'ratio':>7}")
-    for label, policy, hand in cases:
-        assert len(policy()) == len(hand()), label
-        a, b = best_of(policy), best_of(hand)
-        print(f"{label:<55} {a * 1000:>7.1f}ms {b * 1000:>7.1f}ms {a / b:>7.2f}")
+def recreate_database() -> None:
+    if BACKEND == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_NAME}"')
+
+
+def main() -> int:
+    meta = cached()
+    if meta is None:
+        recreate_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import report
+    from bench.build import Builder, refresh_clock
+
+    if meta is None:
+        print(f"Building the {SCALE} scale on {connection.vendor} ({connection.settings_dict['NAME']})…")
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        migrated = time.perf_counter() - started
+        fixtures = Builder(SCALE).run()
+        built = time.perf_counter() - started
+        meta = {
+            "fingerprint": fingerprint(),
+            "scale": SCALE,
+            "backend": connection.vendor,
+            "migrate_s": round(migrated, 1),
+            "build_s": round(built, 1),
+            "fixtures": fixtures,
+        }
+        META.write_text(json.dumps(meta, indent=1))
+        print(f"Built in {built:.0f} s (migrations {migrated:.0f} s).")
+        for label, count in fixtures["counts"].items():
+            print(f"  {label:<32} {count:>10,}")
+    else:
+        print(f"Reusing the {SCALE} scale on {connection.vendor} (built in {meta['build_s']} s).")
+    fixtures = meta["fixtures"]
+    refresh_clock(fixtures)
+
+    rows = []
+    results = OUT / ("results-smoke.json" if SCALE == "smoke" else "results.json")
+
+    def save(new: list[dict]) -> None:
+        """Each stage's rows are merged as soon as they exist: a later stage failing loses nothing."""
+        report.mark_growth(results, new)
+        report.merge(results, new)
+        rows.extend(new)
+
+    if not ONLY or "scopes" in ONLY:
+        from bench import scopes
+
+        save(scopes.run(fixtures, SCALE))
+    if not ONLY or "pages" in ONLY:
+        from bench import pages
+
+        save(pages.run(fixtures, SCALE))
+    if "verify" in ONLY or (not ONLY and SCALE == "national"):
+        save([report.verify_audit_row(SCALE)])
+    if "load" in ONLY or (not ONLY and (SCALE == "national" or os.environ.get("BENCH_LOAD") == "1")):
+        from bench import load
+
+        save(load.run(fixtures, SCALE))
+    if "load-csv" in ONLY:  # the load rows again from Locust's last statistics, without a new run
+        from bench import load
+
+        save(load.report_rows(SCALE))
+    report.table(rows)
+    failures = report.failures(rows)
+    for failure in failures:
+        print(f"FAIL {failure}")
+    return 1 if failures and os.environ.get("BENCH_STRICT") == "1" else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
