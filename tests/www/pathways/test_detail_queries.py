@@ -18,7 +18,7 @@ from tests.www.pathways.conftest import TODAY, client_for
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 30
-DUMP = True
+DUMP = False
 READERS = ["referent", "coordinator", "teacher", "eps_social_worker", "eps_teacher"]
 DIMENSIONS = [d for d in Dimension if d not in HEALTH_DIMENSIONS]
 
