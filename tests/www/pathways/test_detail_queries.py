@@ -18,7 +18,6 @@ from tests.www.pathways.conftest import TODAY, client_for
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 30
-DUMP = False
 READERS = ["referent", "coordinator", "teacher", "eps_social_worker", "eps_teacher"]
 DIMENSIONS = [d for d in Dimension if d not in HEALTH_DIMENSIONS]
 
@@ -77,9 +76,6 @@ def _queries(user, pathway) -> int:
     assert client.get(url).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    if DUMP:
-        with open(f"/tmp/policy/detail_{user.pk}.sql", "w") as out:
-            out.write("\n\n".join(q["sql"] for q in queries.captured_queries))
     return len(queries)
 
 
