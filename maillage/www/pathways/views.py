@@ -386,9 +386,10 @@ def detail(request, pk: int):
     previous = (
         pathway.previous if pathway.previous_id and perms.sees_pathway(user, pathway.previous) else None
     )
-    following = Pathway.objects.filter(previous=pathway.pk).first() if not pathway.is_open else None
-    if following is not None and not perms.sees_pathway(user, following):
-        following = None
+    # Only a closed pathway is ever reopened: an open one has no following pathway to look for.
+    following = (
+        None if pathway.is_open else perms.pathways_visible_to(user).filter(previous=pathway.pk).first()
+    )
 
     circles = sorted({item.circle for item in items})
     record_access(request, pathway, verb="pathway.viewed", circles=circles, identity=identity)
