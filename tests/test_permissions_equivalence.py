@@ -18,6 +18,7 @@ import random
 from types import SimpleNamespace
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from maillage import permissions as perms
@@ -38,7 +39,7 @@ from maillage.pathways.models import (
     Review,
 )
 from maillage.programmes.enums import ListKind, OrganisationKind, Role
-from maillage.programmes.models import ListItem
+from maillage.programmes.models import ListItem, Membership
 from tests.factories import (
     ChildFactory,
     GuardianFactory,
@@ -87,14 +88,15 @@ def _world(seed: int) -> SimpleNamespace:
             second_factor=False,
         )
         memberships.append(membership)
-        if rng.random() < 0.3:
-            # A second membership of the same person, elsewhere or in another role.
-            other = rng.choice(programmes)
+        if rng.random() < 0.4:
+            # A second membership of the same person, often the same role in the other programme (so that
+            # the arm of that role spans both programmes and only the per-row isolation separates them).
+            other = rng.choice([p for p in programmes if p != programme] * 3 + [programme])
             memberships.append(
                 MembershipFactory(
                     user=membership.user,
                     programme=other,
-                    role=rng.choice(Role.values),
+                    role=rng.choice([role, *Role.values]) if rng.random() < 0.5 else role,
                     organisation=rng.choice([*organisations[other.pk], None]),
                     bound_by_secrecy=rng.random() < 0.6,
                     second_factor=False,
@@ -197,7 +199,75 @@ def _world(seed: int) -> SimpleNamespace:
             reason="Urgence",
             expires_at=NOW + rng.choice([DAY, -DAY]),
         )
+    _every_arm_once(programmes, organisations, users[0], pathways)
+    users = list({m.user_id: m.user for m in Membership.objects.select_related("user")}.values())
     return SimpleNamespace(users=users, pathways=pathways)
+
+
+def _every_arm_once(programmes, organisations, recorder, pathways) -> None:
+    """Beside the random rows, one pathway that each arm surely opens to someone (bound by secrecy, of the
+    organisation the consent covers): its référent, an added member, an EPS seat in the window, a DPO
+    with a break-glass grant, and the coordinator; and, on the same pathway, the same links for a member
+    the consent does not cover, and for members of the other programme (whose holder also has the same
+    role in this one, so that only the per-row isolation keeps them out)."""
+    programme, other = programmes
+    organisation, uncovered_organisation = organisations[programme.pk][:2]
+
+    def member(role, *, where=programme, organisation=organisation, **fields):
+        return MembershipFactory(
+            programme=where,
+            role=role,
+            organisation=organisation,
+            bound_by_secrecy=True,
+            second_factor=False,
+            **fields,
+        )
+
+    referent, added, seated, dpo = (
+        member(r) for r in (Role.REFERENT, Role.EPS_MEMBER, Role.EPS_MEMBER, Role.DPO)
+    )
+    member(Role.COORDINATOR)
+    uncovered = member(Role.EPS_MEMBER, organisation=uncovered_organisation)
+    foreign = {
+        role: member(role, where=other, organisation=organisations[other.pk][0])
+        for role in (Role.EPS_MEMBER, Role.DPO, Role.REFERENT)
+    }
+    for role, membership in foreign.items():
+        member(role, user=membership.user)
+    child = ChildFactory(programme=programme)
+    guardian = GuardianFactory(household=child.household)
+    pathway = Pathway.objects.create(
+        programme=programme,
+        child=child,
+        case_code=f"EQ-ALL-{programme.pk}",
+        state=PathwayState.DIAGNOSTIC,
+        referent=referent.user,
+        opened_on=TODAY - DAY * 60,
+    )
+    consent = Consent.objects.create(pathway=pathway, guardian=guardian, given_on=TODAY, recorded_by=recorder)
+    consent.shared_with.set([organisation])
+    for circle in Circle.values:
+        Note.objects.create(pathway=pathway, author=recorder, circle=circle, body=f"note {circle}")
+    for membership in (added, uncovered, foreign[Role.EPS_MEMBER], foreign[Role.REFERENT]):
+        CaseTeamMember.objects.create(
+            pathway=pathway, membership=membership, reason="Suivi", added_by=recorder
+        )
+    body = Body.objects.create(programme=programme, kind=BodyKind.EPS, name="EPS sûre")
+    for membership in (seated, uncovered, foreign[Role.EPS_MEMBER]):
+        BodyMember.objects.create(body=body, membership=membership)
+    meeting = Meeting.objects.create(
+        body=body, starts_at=NOW, agenda_published_at=NOW - DAY, access_ends_at=NOW + DAY * 20
+    )
+    AgendaItem.objects.create(meeting=meeting, pathway=pathway, title="Situation")
+    for membership in (dpo, foreign[Role.DPO]):
+        BreakGlass.objects.create(
+            pathway=pathway,
+            user=membership.user,
+            membership=membership,
+            reason="Urgence",
+            expires_at=NOW + DAY,
+        )
+    pathways.append(pathway)
 
 
 def _ids(queryset) -> set[int]:
@@ -303,8 +373,8 @@ def test_the_per_pathway_decisions_equal_the_scopes_for_every_user_and_pathway(s
     assert not wrong, "\n".join(wrong[:20])
 
 
-def test_the_worlds_exercise_every_arm_and_both_answers():
-    """The generator is worth something only if each arm both opens and closes pathways in it."""
+def test_the_worlds_open_pathways_through_every_arm():
+    """The generator is worth something only if each arm opens pathways in it."""
     opened = {arm: 0 for arm in ("programme", "referent", "added", "eps", "break_glass")}
     for seed in SEEDS[:2]:
         world = _world(seed)
@@ -317,3 +387,81 @@ def test_the_worlds_exercise_every_arm_and_both_answers():
                     if perms._arm_holds(user, arm, facts):
                         opened[arm.how] += 1
     assert all(opened.values()), opened
+
+
+# --- the comparison has teeth: each mutant of either path is caught ---------------------------------------
+
+
+def _arm_holds_without_programme_isolation(user, arm, facts):
+    """``_arm_holds`` that forgets ``membership.programme_id = pathway.programme_id``."""
+    if arm.how in (perms.ARM_ADDED, perms.ARM_EPS):
+        named = facts.team if arm.how == perms.ARM_ADDED else facts.eps
+        return facts.open_with_consent and any(
+            m.pk in named and (not arm.secret or facts.covered(m.organisation_id)) for m in arm.memberships
+        )
+    if arm.how == perms.ARM_BREAK_GLASS:
+        return any(m.pk in facts.glass for m in arm.memberships)
+    return ORIGINAL_ARM_HOLDS(user, arm, facts)
+
+
+def _team_pathways_without_programme_isolation(arm):
+    """The SQL case-team arm without its programme isolation."""
+    members = CaseTeamMember.objects.current().filter(membership_id__in=arm.ids)
+    if arm.secret:
+        from django.db.models import F
+
+        members = CaseTeamMember.objects.current().filter(
+            membership_id__in=arm.ids,
+            membership__organisation__consents__pathway=F("pathway"),
+            membership__organisation__consents__care=True,
+            membership__organisation__consents__withdrawn_on__isnull=True,
+        )
+    return members.filter(perms._open_with_consent_rows("pathway")).values("pathway_id")
+
+
+def _relation_holds_with_archives(user, kind, facts, table="read"):
+    """``_relation_holds`` that forgets that archived pathways leave every scope but break-glass."""
+    live, glass = perms.relation_arms(user, kind, table)
+    return facts.row["exists"] and any(perms._arm_holds(user, arm, facts) for arm in [*live, *glass])
+
+
+ORIGINAL_ARM_HOLDS = perms._arm_holds
+MUTANTS = {
+    # Per-pathway path: a consent covering any organisation counts for every member.
+    "consent coverage dropped": (
+        "PathwayFacts.covered",
+        lambda self, organisation_id: organisation_id is not None,
+    ),
+    # Per-pathway path: a case-team row, seat or grant of another programme opens the pathway.
+    "programme isolation dropped (per pathway)": ("_arm_holds", _arm_holds_without_programme_isolation),
+    # Scope: the same, in SQL.
+    "programme isolation dropped (scope)": ("_team_pathways", _team_pathways_without_programme_isolation),
+    # Per-pathway path: added members keep the pathway after a withdrawal or the exit.
+    "open with consent dropped": ("PathwayFacts.open_with_consent", property(lambda self: True)),
+    # Per-pathway path: archived pathways stay in reach.
+    "archives kept": ("_relation_holds", _relation_holds_with_archives),
+    # Per-pathway path: the author reads their items even where they no longer see the pathway.
+    "author without the pathway": (
+        "_circle_or_author",
+        lambda user, pathway, field: (
+            Q(circle__in=sorted(perms.readable_circles(user, pathway))) | Q(author=user)
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_each_mutant_of_either_path_makes_the_comparison_fail(monkeypatch, mutant):
+    target, replacement = MUTANTS[mutant]
+    if "." in target:
+        owner, name = target.split(".")
+        monkeypatch.setattr(getattr(perms, owner), name, replacement)
+    else:
+        monkeypatch.setattr(perms, target, replacement)
+    for seed in SEEDS:
+        world = _world(seed)
+        for user in world.users:
+            for pathway in world.pathways:
+                if _compare(user, pathway):
+                    return
+    pytest.fail(f"the mutant « {mutant} » survived every world")
