@@ -13,15 +13,20 @@ role × object × action × relation matrix from it.
 """
 
 import datetime
+from dataclasses import dataclass
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from maillage.core import request_cache
 from maillage.governance.enums import BodyKind
 from maillage.governance.models import (
     AgendaItem,
     Body,
+    BodyMember,
     Decision,
     Meeting,
     MeetingDocument,
@@ -233,13 +238,77 @@ def nominative_memberships(user) -> QuerySet[Membership]:
     A programme always has a published charter from its creation; a member who has not signed its
     latest version reaches no nominative data at all (CONFIDENTIALITY.md, conditions across rows).
     """
+    return active_memberships(user).filter(_signed_current_charter())
+
+
+def _signed_current_charter() -> Exists:
+    """On a membership row: its holder signed the latest published charter of its programme."""
     current = (
         CharterVersion.objects.filter(published_at__isnull=False, programme=OuterRef(OuterRef("programme")))
         .order_by("-number")
         .values("pk")[:1]
     )
-    signed = CharterSignature.objects.filter(membership=OuterRef("pk"), version=Subquery(current))
-    return active_memberships(user).filter(Exists(signed))
+    return Exists(CharterSignature.objects.filter(membership=OuterRef("pk"), version=Subquery(current)))
+
+
+def _authenticated(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def memberships_in_force(user) -> tuple[Membership, ...]:
+    """``active_memberships(user)`` (today) as a tuple, each with ``charter_signed`` (the holder signed
+    the programme's current charter) and its programme and organisation: one query per request (every
+    call outside one).
+
+    The policy reads them for every scope and predicate, the layout for the programme switcher, the
+    charter gate for the signature, the journal for the membership of an entry.
+    """
+    if not _authenticated(user):
+        return ()
+    return request_cache.memo(
+        ("memberships", user.pk),
+        lambda: tuple(
+            active_memberships(user)
+            .annotate(charter_signed=_signed_current_charter())
+            .select_related("programme", "organisation")
+        ),
+    )
+
+
+def held_memberships(user) -> tuple[Membership, ...]:
+    """``nominative_memberships(user)``: those of ``memberships_in_force`` whose charter is signed."""
+    return tuple(m for m in memberships_in_force(user) if m.charter_signed)
+
+
+def _forget_cached_policy_facts(**kwargs) -> None:
+    # A row the cached memberships or pathway facts come from changed during the request.
+    request_cache.forget()
+
+
+for _model in (
+    get_user_model(),
+    Membership,
+    CharterSignature,
+    CharterVersion,
+    Pathway,
+    CaseTeamMember,
+    Consent,
+    Guardian,
+    BreakGlass,
+    Body,
+    BodyMember,
+    Meeting,
+    AgendaItem,
+):
+    post_save.connect(
+        _forget_cached_policy_facts, sender=_model, dispatch_uid=f"policy-forget-{_model.__name__}"
+    )
+    post_delete.connect(
+        _forget_cached_policy_facts, sender=_model, dispatch_uid=f"policy-forget-del-{_model.__name__}"
+    )
+m2m_changed.connect(
+    _forget_cached_policy_facts, sender=Consent.shared_with.through, dispatch_uid="policy-forget-shared-with"
+)
 
 
 # --- scopes --------------------------------------------------------------------------------------
@@ -272,10 +341,12 @@ def children_visible_to(user) -> QuerySet[Child]:
     """
     # A child whose every pathway moved to the intermediate archive leaves the programme-wide
     # view too: only a break-glass grant on one of those pathways opens it again.
-    by_programme = Q(_in_programme_with(user, CHILD, A.PROGRAMME, nominative=True)) & ~_archived_only("")
-    through_pathways = Exists(
-        Pathway.objects.filter(child=OuterRef("pk")).filter(_relation(user, CHILD, prefix="")).values("pk")
-    )
+    roles = roles_granting(CHILD, A.PROGRAMME)
+    programmes = {m.programme_id for m in held_memberships(user) if m.role in roles}
+    by_programme = Q(programme_id__in=programmes) & ~_archived_only("")
+    # The children of the pathways the user reaches for CHILD: an uncorrelated subquery, itself bounded
+    # to the user's programmes (no per-child EXISTS over the whole country).
+    through_pathways = Q(pk__in=Pathway.objects.filter(_relation(user, CHILD)).values("child_id"))
     return Child.objects.filter(by_programme | through_pathways)
 
 
@@ -289,12 +360,12 @@ def _archived_only(prefix: str) -> Q:
 
 def households_visible_to(user) -> QuerySet[Household]:
     """Households of the children whose identity the user may see."""
-    return Household.objects.filter(Exists(children_visible_to(user).filter(household=OuterRef("pk"))))
+    return Household.objects.filter(pk__in=children_visible_to(user).values("household_id"))
 
 
 def guardians_visible_to(user) -> QuerySet[Guardian]:
     """Adults of the households the user may see."""
-    return Guardian.objects.filter(Exists(households_visible_to(user).filter(pk=OuterRef("household"))))
+    return Guardian.objects.filter(household_id__in=children_visible_to(user).values("household_id"))
 
 
 def charter_versions_visible_to(user) -> QuerySet[CharterVersion]:
@@ -325,33 +396,63 @@ def write_access(role: str, kind: str) -> Access:
     return WRITE_POLICY.get(kind, {}).get(role, Access.NONE)
 
 
-def _pathway_ref(prefix: str):
-    """OuterRef to the pathway's id, from a row that reaches it through ``prefix``."""
-    return OuterRef("pk") if prefix == "" else OuterRef(prefix.removesuffix("__"))
+# How a user reaches pathways, decided once from the policy table and evaluated two ways: in SQL for a
+# set of pathways (the scopes), and in Python for one pathway (``PathwayAccess``: the pathway page and its
+# sub-pages). Both read the same plan of *arms*, so that the per-pathway answer cannot drift from the
+# scope's (tests/test_permissions_equivalence.py compares them on random worlds).
+#
+# An arm is one way a group of the user's memberships (those of one role) reaches a pathway:
+#
+# * ``programme`` — every pathway of the memberships' programmes;
+# * ``referent`` — the pathway's accountable référent is the user, in one of those programmes; under
+#   the secret conditions, a consent in force also shares with one of the memberships' organisations;
+# * ``added`` — a case-team row in force names one of the memberships, of the pathway's own programme,
+#   and the pathway is open with a consent in force; under the secret conditions, a consent in force
+#   shares with the organisation of *that same* membership;
+# * ``eps`` — one of the memberships sits in an EPS of the pathway's programme whose meeting lists the
+#   pathway, during the meeting's access window, and the pathway is open with a consent in force; under
+#   the secret conditions, the organisation of that same seat is covered;
+# * ``break_glass`` — a break-glass grant in force, opened by the user with one of the memberships, of
+#   the pathway's programme (the only arm that reaches an archived pathway).
+#
+# In SQL the whole relation is ``programme_id IN (programmes of the arms)`` — an indexable conjunct that
+# bounds every scope to the user's own programmes — and, inside it, the arms: plain columns for the
+# first two, uncorrelated ``id IN (SELECT pathway_id FROM … WHERE membership_id IN (…))`` subqueries for
+# the others, each driven by an index on the membership (or the user) and returning a handful of rows.
+
+ARM_PROGRAMME = "programme"
+ARM_REFERENT = "referent"
+ARM_ADDED = "added"
+ARM_EPS = "eps"
+ARM_BREAK_GLASS = "break_glass"
 
 
-def _open_with_consent(prefix: str) -> Q:
-    """The pathway is open and a holder of parental authority's consent is in force."""
-    consents = Consent.objects.valid().filter(
-        pathway=_pathway_ref(prefix), guardian__has_parental_authority=True
-    )
-    return ~Q(**{f"{prefix}state": PathwayState.CLOSED}) & Q(Exists(consents.values("pk")))
+@dataclass(frozen=True)
+class Arm:
+    """One way ``memberships`` (of one role) reach a pathway; ``secret``: under the secret conditions."""
+
+    how: str
+    memberships: tuple[Membership, ...]
+    secret: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [m.pk for m in self.memberships]
+
+    @property
+    def programmes(self) -> set[int]:
+        return {m.programme_id for m in self.memberships}
+
+    @property
+    def organisations(self) -> set[int]:
+        return {m.organisation_id for m in self.memberships if m.organisation_id}
 
 
-def _covered_by_consent(memberships: list[Membership], prefix: str) -> Q:
-    """A consent in force on the pathway shares with the organisation of one of ``memberships``."""
-    consents = Consent.objects.valid().filter(
-        pathway=_pathway_ref(prefix),
-        shared_with__in=[m.organisation_id for m in memberships if m.organisation_id],
-    )
-    return Q(Exists(consents.values("pk")))
-
-
-def _secret_holders(memberships: list[Membership]) -> list[Membership]:
+def _secret_holders(memberships) -> list[Membership]:
     return [m for m in memberships if m.bound_by_secrecy and not m.refuses_shared_secret]
 
 
-def _case_team(user, memberships: list[Membership], prefix: str, *, secret: bool) -> Q:
+def _case_team_arms(memberships, *, secret: bool) -> list[Arm]:
     """The user is in the case team: the accountable référent, or an added member in force.
 
     Added members reach the pathway only while it is open with a consent in force: after a
@@ -362,89 +463,37 @@ def _case_team(user, memberships: list[Membership], prefix: str, *, secret: bool
     if secret:
         memberships = _secret_holders(memberships)
     if not memberships:
-        return Q(pk__in=[])
-    pathway = _pathway_ref(prefix)
-    referent = Q(
-        **{f"{prefix}referent": user, f"{prefix}programme_id__in": {m.programme_id for m in memberships}}
-    )
-    if secret:
-        referent &= _covered_by_consent(memberships, prefix)
-    members = CaseTeamMember.objects.current().filter(
-        pathway=pathway, membership_id__in=[m.pk for m in memberships]
-    )
-    if secret:
-        # One filter() call: the consent must cover the organisation of that same membership.
-        members = CaseTeamMember.objects.current().filter(
-            pathway=pathway,
-            membership_id__in=[m.pk for m in memberships],
-            membership__organisation__consents__pathway=pathway,
-            membership__organisation__consents__care=True,
-            membership__organisation__consents__withdrawn_on__isnull=True,
-        )
-    # Programme isolation does not rest on the services alone: a membership of another programme added
-    # to the team (which case_team_add refuses) opens nothing.
-    members = members.filter(membership__programme_id=F("pathway__programme_id"))
-    added = Q(Exists(members.values("pk"))) & _open_with_consent(prefix)
-    return referent | added
+        return []
+    held = tuple(memberships)
+    return [Arm(ARM_REFERENT, held, secret), Arm(ARM_ADDED, held, secret)]
 
 
-def _eps_window(memberships: list[Membership], prefix: str, *, secret: bool) -> Q:
+def _eps_arms(memberships, *, secret: bool) -> list[Arm]:
     """The user sits in an EPS whose meeting lists the situation, during its access window."""
     if secret:
         memberships = _secret_holders(memberships)
-    if not memberships:
-        return Q(pk__in=[])
-    now = timezone.now()
-    pathway = _pathway_ref(prefix)
-    conditions = {
-        "pathway": pathway,
-        "meeting__agenda_published_at__lte": now,
-        "meeting__access_ends_at__gte": now,
-        "meeting__body__kind": BodyKind.EPS,
-        "meeting__body__members__membership_id__in": [m.pk for m in memberships],
-        # Programme isolation: the EPS, and the seat in it, of the pathway's programme.
-        "meeting__body__programme_id": F("pathway__programme_id"),
-        "meeting__body__members__membership__programme_id": F("pathway__programme_id"),
-    }
-    if secret:
-        # In the same filter() call, so that the covered organisation is that of the user's own
-        # body membership, not of any other member of the EPS.
-        conditions |= {
-            "meeting__body__members__membership__organisation__consents__pathway": pathway,
-            "meeting__body__members__membership__organisation__consents__care": True,
-            "meeting__body__members__membership__organisation__consents__withdrawn_on__isnull": True,
-        }
-    items = AgendaItem.objects.filter(**conditions)
-    return Q(Exists(items.values("pk"))) & _open_with_consent(prefix)
+    return [Arm(ARM_EPS, tuple(memberships), secret)] if memberships else []
 
 
-def _break_glass(user, memberships: list[Membership], prefix: str) -> Q:
-    grants = BreakGlass.objects.current().filter(
-        user=user,
-        pathway=_pathway_ref(prefix),
-        membership_id__in=[m.pk for m in memberships],
-        membership__programme_id=F("pathway__programme_id"),
-    )
-    return Q(Exists(grants.values("pk")))
+def relation_arms(user, kind: str, table: str = "read") -> tuple[list[Arm], list[Arm]]:
+    """The arms through which the policy table lets ``user`` reach pathways for ``kind``.
 
+    Returns ``(live, glass)``: ``live`` arms reach pathways that are not archived; ``glass`` arms (the
+    break-glass grants) reach one pathway whatever its state.
 
-def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
-    """Rows (reached through ``prefix``) that the policy table lets ``user`` reach for ``kind``.
-
-    The user's memberships in force with the charter signed are read first (one small query);
-    then one clause per role they hold that the table opens: the programmes of the role for
-    ``programme``; the case team for ``case_team``; case team or EPS window for
-    ``case_team_or_eps``. Secret items need a membership bound by secrecy that does not refuse
-    it, for every role; the organisation's coverage by the family's consent is required too, for
-    secret items and the identity, from every role but the coordinator's and the référent's.
-    Archived pathways are out of every scope; a break-glass grant (read only) opens one pathway
-    whatever its state, for the kinds whose cell is ``break_glass`` or ``programme`` for the role of the
-    membership it was opened with.
+    The user's memberships in force with the charter signed are read first (once per request); then
+    one set of arms per role they hold that the table opens: the programmes of the role for
+    ``programme``; the case team for ``case_team``; case team or EPS window for ``case_team_or_eps``.
+    Secret items need a membership bound by secrecy that does not refuse it, for every role; the
+    organisation's coverage by the family's consent is required too, for secret items and the
+    identity, from every role but the coordinator's and the référent's. Archived pathways are out of
+    every scope; a break-glass grant (read only) opens one pathway whatever its state, for the kinds
+    whose cell is ``break_glass`` or ``programme`` for the role of the membership it was opened with.
     """
     cell = write_access if table == "write" else access
-    held = list(nominative_memberships(user))
-    q = Q(pk__in=[])
-    for role in {m.role for m in held}:
+    held = held_memberships(user)
+    live: list[Arm] = []
+    for role in sorted({m.role for m in held}):
         granted = cell(role, kind)
         if granted not in {A.PROGRAMME, A.CASE_TEAM, A.CASE_TEAM_OR_EPS}:
             continue
@@ -455,19 +504,302 @@ def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
             memberships = _secret_holders(memberships)
         secret = kind in SECRET_KINDS and role not in {Role.COORDINATOR, Role.REFERENT}
         if granted == A.PROGRAMME:
-            q |= Q(**{f"{prefix}programme_id__in": {m.programme_id for m in memberships}})
+            if memberships:
+                live.append(Arm(ARM_PROGRAMME, tuple(memberships)))
         elif granted == A.CASE_TEAM:
-            q |= _case_team(user, memberships, prefix, secret=secret)
+            live += _case_team_arms(memberships, secret=secret)
         else:
-            q |= _case_team(user, memberships, prefix, secret=secret)
-            q |= _eps_window(memberships, prefix, secret=secret)
-    q &= Q(**{f"{prefix}archived_at__isnull": True})
+            live += _case_team_arms(memberships, secret=secret)
+            live += _eps_arms(memberships, secret=secret)
     # Break-glass opens the pathway to the roles whose cell for ``kind`` is break-glass (the DPO) or the
     # whole programme (the coordinator, on an archived pathway), through the membership it was opened with.
     glass = [m for m in held if access(m.role, kind) in {A.BREAK_GLASS, A.PROGRAMME}]
-    if table == "read" and glass:
-        q |= _break_glass(user, glass, prefix)
-    return q
+    glass_arms = [Arm(ARM_BREAK_GLASS, tuple(glass))] if table == "read" and glass else []
+    return live, glass_arms
+
+
+# --- the arms in SQL -----------------------------------------------------------------------------------
+
+
+def _pk_in(prefix: str, subquery) -> Q:
+    """The pathway reached through ``prefix`` is one of ``subquery``'s (an uncorrelated ``IN``)."""
+    return Q(pk__in=subquery) if prefix == "" else Q(**{f"{prefix.removesuffix('__')}__in": subquery})
+
+
+def _open_with_consent_rows(pathway_field: str) -> Q:
+    """For rows of a table that names a pathway in ``pathway_field``: that pathway is open and a holder
+    of parental authority's consent is in force on it (correlated to those few rows only)."""
+    consents = Consent.objects.valid().filter(
+        pathway=OuterRef(pathway_field), guardian__has_parental_authority=True
+    )
+    return ~Q(**{f"{pathway_field}__state": PathwayState.CLOSED}) & Q(Exists(consents.values("pk")))
+
+
+def _covered_pathways(organisations: set[int]) -> QuerySet:
+    """Pathways with a consent in force that shares with one of ``organisations``."""
+    return Consent.objects.valid().filter(shared_with__in=organisations).values("pathway_id")
+
+
+def _team_pathways(arm: Arm) -> QuerySet:
+    """Pathways whose case team names one of the arm's memberships, of the pathway's own programme."""
+    if arm.secret:
+        # One filter() call: the consent must cover the organisation of that same membership.
+        members = CaseTeamMember.objects.current().filter(
+            membership_id__in=arm.ids,
+            membership__organisation__consents__pathway=F("pathway"),
+            membership__organisation__consents__care=True,
+            membership__organisation__consents__withdrawn_on__isnull=True,
+        )
+    else:
+        members = CaseTeamMember.objects.current().filter(membership_id__in=arm.ids)
+    # Programme isolation does not rest on the services alone: a membership of another programme added
+    # to the team (which case_team_add refuses) opens nothing.
+    members = members.filter(membership__programme_id=F("pathway__programme_id"))
+    return members.filter(_open_with_consent_rows("pathway")).values("pathway_id")
+
+
+def _eps_pathways(arm: Arm) -> QuerySet:
+    """Pathways on the agenda of an EPS meeting, in its access window, where a membership of the arm sits."""
+    now = timezone.now()
+    conditions = {
+        "meeting__agenda_published_at__lte": now,
+        "meeting__access_ends_at__gte": now,
+        "meeting__body__kind": BodyKind.EPS,
+        "meeting__body__members__membership_id__in": arm.ids,
+        # Programme isolation: the EPS, and the seat in it, of the pathway's programme.
+        "meeting__body__programme_id": F("pathway__programme_id"),
+        "meeting__body__members__membership__programme_id": F("pathway__programme_id"),
+    }
+    if arm.secret:
+        # In the same filter() call, so that the covered organisation is that of the user's own
+        # body membership, not of any other member of the EPS.
+        conditions |= {
+            "meeting__body__members__membership__organisation__consents__pathway": F("pathway"),
+            "meeting__body__members__membership__organisation__consents__care": True,
+            "meeting__body__members__membership__organisation__consents__withdrawn_on__isnull": True,
+        }
+    items = AgendaItem.objects.filter(**conditions)
+    return items.filter(_open_with_consent_rows("pathway")).values("pathway_id")
+
+
+def _glass_pathways(user, arm: Arm) -> QuerySet:
+    """Pathways with a break-glass grant in force, opened by the user with one of the arm's memberships."""
+    return (
+        BreakGlass.objects.current()
+        .filter(user=user, membership_id__in=arm.ids, membership__programme_id=F("pathway__programme_id"))
+        .values("pathway_id")
+    )
+
+
+def _arm_q(user, arm: Arm, prefix: str) -> Q:
+    if arm.how == ARM_PROGRAMME:
+        return Q(**{f"{prefix}programme_id__in": arm.programmes})
+    if arm.how == ARM_REFERENT:
+        q = Q(**{f"{prefix}referent": user, f"{prefix}programme_id__in": arm.programmes})
+        if arm.secret:
+            organisations = arm.organisations
+            if not organisations:
+                return Q(pk__in=[])
+            q &= _pk_in(prefix, _covered_pathways(organisations))
+        return q
+    if arm.how == ARM_ADDED:
+        return _pk_in(prefix, _team_pathways(arm))
+    if arm.how == ARM_EPS:
+        return _pk_in(prefix, _eps_pathways(arm))
+    return _pk_in(prefix, _glass_pathways(user, arm))
+
+
+def _relation(user, kind: str, prefix: str = "", table: str = "read") -> Q:
+    """Rows (reached through ``prefix``: ``""`` on Pathway, ``"pathway__"`` on items) that the policy
+    table lets ``user`` reach for ``kind``, in SQL (see ``relation_arms`` for the rules).
+
+    Shape: ``programme_id IN (the arms' programmes) AND ((archived_at IS NULL AND (live arms)) OR
+    (break-glass arm))``.
+    """
+    live, glass = relation_arms(user, kind, table)
+    if not live and not glass:
+        return Q(pk__in=[])
+    q = Q(pk__in=[])
+    for arm in live:
+        q |= _arm_q(user, arm, prefix)
+    if live:
+        q &= Q(**{f"{prefix}archived_at__isnull": True})
+    for arm in glass:
+        q |= _arm_q(user, arm, prefix)
+    programmes = set().union(*(arm.programmes for arm in [*live, *glass]))
+    return Q(**{f"{prefix}programme_id__in": programmes}) & q
+
+
+def _bound(user, prefix: str = "") -> Q:
+    """Rows (reached through ``prefix``) of a programme where the user holds a nominative membership:
+    an indexable superset of every relation, put first so that no scope scans other programmes."""
+    return Q(**{f"{prefix}programme_id__in": {m.programme_id for m in held_memberships(user)}})
+
+
+# --- the arms for one pathway --------------------------------------------------------------------------
+
+
+def _authority_consent(pathway_ref) -> Exists:
+    """A consent in force of a holder of parental authority on the pathway ``pathway_ref``."""
+    return Exists(
+        Consent.objects.valid()
+        .filter(pathway=pathway_ref, guardian__has_parental_authority=True)
+        .values("pk")
+    )
+
+
+class PathwayFacts:
+    """What decides the relations of one user to one pathway, read lazily and once.
+
+    ``row``: the pathway's programme, référent, state, archive date, and whether a holder of parental
+    authority's consent is in force. Read again from the database with the organisations its consents in
+    force share with (one query) — an instance the caller holds may be stale — unless the pathway was
+    fetched through ``get_visible_pathway`` in this request, whose row is then used (the organisations
+    are read only if a secret arm needs them). The case-team rows, EPS seats and break-glass grants of
+    the user's memberships on it are read only if an arm needs them (one small query each).
+    """
+
+    def __init__(self, user, pathway_id: int, row: dict | None = None):
+        self.user = user
+        self.pathway_id = pathway_id
+        self._row = row
+        self._covered = None
+        self._team = None
+        self._eps = None
+        self._glass = None
+
+    def _read(self) -> None:
+        rows = list(
+            Pathway.objects.filter(pk=self.pathway_id)
+            .annotate(authority_consent=_authority_consent(OuterRef("pk")))
+            .values(
+                "programme_id",
+                "referent_id",
+                "state",
+                "archived_at",
+                "authority_consent",
+                "consents__care",
+                "consents__withdrawn_on",
+                "consents__shared_with",
+            )
+        )
+        if rows:
+            keys = ("programme_id", "referent_id", "state", "archived_at", "authority_consent")
+            self._row = {k: rows[0][k] for k in keys} | {"exists": True}
+        else:
+            self._row = dict.fromkeys(("programme_id", "referent_id", "state", "archived_at"))
+            self._row |= {"authority_consent": False, "exists": False}
+        self._covered = {
+            r["consents__shared_with"]
+            for r in rows
+            if r["consents__shared_with"] and r["consents__care"] and r["consents__withdrawn_on"] is None
+        }
+
+    @property
+    def row(self) -> dict:
+        if self._row is None:
+            self._read()
+        return self._row
+
+    @property
+    def covered_organisations(self) -> set[int]:
+        """The organisations a consent in force on the pathway shares with."""
+        if self._covered is None:
+            if self._row is None:
+                self._read()
+            else:
+                self._covered = set(
+                    Consent.objects.valid()
+                    .filter(pathway_id=self.pathway_id, shared_with__isnull=False)
+                    .values_list("shared_with", flat=True)
+                )
+        return self._covered
+
+    @property
+    def open_with_consent(self) -> bool:
+        return self.row["state"] != PathwayState.CLOSED and self.row["authority_consent"]
+
+    def covered(self, organisation_id: int | None) -> bool:
+        return organisation_id is not None and organisation_id in self.covered_organisations
+
+    def _held_ids(self) -> list[int]:
+        return [m.pk for m in held_memberships(self.user)]
+
+    @property
+    def team(self) -> set[int]:
+        """Memberships of the user named in the pathway's case team, in force today."""
+        if self._team is None:
+            self._team = set(
+                CaseTeamMember.objects.current()
+                .filter(pathway_id=self.pathway_id, membership_id__in=self._held_ids())
+                .values_list("membership_id", flat=True)
+            )
+        return self._team
+
+    @property
+    def eps(self) -> set[int]:
+        """Memberships of the user seated in an EPS of the pathway's programme whose meeting lists the
+        pathway, in its access window."""
+        if self._eps is None:
+            now = timezone.now()
+            self._eps = set(
+                BodyMember.objects.filter(
+                    membership_id__in=self._held_ids(),
+                    body__kind=BodyKind.EPS,
+                    body__programme_id=self.row["programme_id"],
+                    body__meetings__agenda_published_at__lte=now,
+                    body__meetings__access_ends_at__gte=now,
+                    body__meetings__agenda_items__pathway_id=self.pathway_id,
+                ).values_list("membership_id", flat=True)
+            )
+        return self._eps
+
+    @property
+    def glass(self) -> set[int]:
+        """Memberships with which the user opened a break-glass grant in force on the pathway."""
+        if self._glass is None:
+            self._glass = set(
+                BreakGlass.objects.current()
+                .filter(user=self.user, pathway_id=self.pathway_id, membership_id__in=self._held_ids())
+                .values_list("membership_id", flat=True)
+            )
+        return self._glass
+
+
+def _arm_holds(user, arm: Arm, facts: PathwayFacts) -> bool:
+    """The arm, evaluated on one pathway: the same conditions as ``_arm_q``."""
+    row = facts.row
+    if arm.how == ARM_PROGRAMME:
+        return row["programme_id"] in arm.programmes
+    if arm.how == ARM_REFERENT:
+        if row["referent_id"] != user.pk or row["programme_id"] not in arm.programmes:
+            return False
+        return not arm.secret or any(facts.covered(o) for o in arm.organisations)
+    if arm.how == ARM_BREAK_GLASS:
+        return any(m.pk in facts.glass and m.programme_id == row["programme_id"] for m in arm.memberships)
+    # Case team and EPS window: a membership of the pathway's programme, named or seated, and (under the
+    # secret conditions) whose own organisation the consent covers; the pathway open with a consent.
+    named = facts.team if arm.how == ARM_ADDED else facts.eps
+    if not any(
+        m.pk in named
+        and m.programme_id == row["programme_id"]
+        and (not arm.secret or facts.covered(m.organisation_id))
+        for m in arm.memberships
+    ):
+        return False
+    return facts.open_with_consent
+
+
+def _relation_holds(user, kind: str, facts: PathwayFacts, table: str = "read") -> bool:
+    """``_relation`` for one pathway, in Python: whether ``user`` reaches it for ``kind``."""
+    live, glass = relation_arms(user, kind, table)
+    if not live and not glass:
+        return False
+    if not facts.row["exists"]:
+        return False
+    if facts.row["archived_at"] is None and any(_arm_holds(user, arm, facts) for arm in live):
+        return True
+    return any(_arm_holds(user, arm, facts) for arm in glass)
 
 
 def pathways_visible_to(user) -> QuerySet[Pathway]:
@@ -487,28 +819,27 @@ def pathways_editable_by(user) -> QuerySet[Pathway]:
 
 def referrals_visible_to(user) -> QuerySet[Referral]:
     """Referrals: coordinator and référent, those of the programme; a referrer, their own only."""
+    held = held_memberships(user)
+    programme_roles = roles_granting(REFERRAL, A.PROGRAMME)
     own_roles = roles_granting(REFERRAL, A.OWN)
-    programme = _in_programme_with(user, REFERRAL, A.PROGRAMME, nominative=True)
-    own = Q(submitted_by=user) & Q(
-        Exists(
-            nominative_memberships(user)
-            .filter(role__in=own_roles, programme=OuterRef("programme"))
-            .values("pk")
-        )
-    )
-    return Referral.objects.filter(Q(programme) | own).exclude(_archived_only("child__"))
+    programme = Q(programme_id__in={m.programme_id for m in held if m.role in programme_roles})
+    own = Q(submitted_by=user, programme_id__in={m.programme_id for m in held if m.role in own_roles})
+    return Referral.objects.filter(programme | own).exclude(_archived_only("child__"))
 
 
 def referrals_decidable_by(user) -> QuerySet[Referral]:
     """Referrals whose review the user may lead (eligibility, accept, decline, redirect)."""
     roles = [role for role in Role.values if write_access(role, REFERRAL) == A.PROGRAMME]
-    memberships = nominative_memberships(user).filter(role__in=roles)
-    return Referral.objects.filter(Exists(memberships.filter(programme=OuterRef("programme")).values("pk")))
+    return Referral.objects.filter(
+        programme_id__in={m.programme_id for m in held_memberships(user) if m.role in roles}
+    )
 
 
 def consents_visible_to(user) -> QuerySet[Consent]:
     """Consents: coordinator (programme), référent and EPS case-team members (read the scope)."""
-    return Consent.objects.filter(_relation(user, CONSENT, prefix="pathway__"))
+    return Consent.objects.filter(_bound(user, "pathway__")).filter(
+        _relation(user, CONSENT, prefix="pathway__")
+    )
 
 
 CIRCLE_KINDS = {Circle.TEAM: ITEM_TEAM, Circle.SECRET: ITEM_SECRET, Circle.PARTNERS: ITEM_PARTNERS}
@@ -520,12 +851,15 @@ def items_readable_by(user, model) -> QuerySet:
     By circle: ``team`` — coordinator, the pathway's référent(s), the author; ``secret`` — the
     same plus case-team and EPS members meeting the secret conditions; ``partners`` — every
     case-team and EPS member. The author always reads what they wrote while they see the pathway.
+
+    For the items of one pathway, ``items_readable_on`` decides the circles once and asks for
+    ``pathway_id = … AND (circle IN (…) OR author = …)``.
     """
     q = Q(pk__in=[])
     for circle, kind in CIRCLE_KINDS.items():
         q |= Q(circle=circle) & _relation(user, kind, prefix="pathway__")
-    q |= Q(author=user) & Q(pathway__in=pathways_visible_to(user))
-    return model.objects.filter(q)
+    q |= Q(author=user) & _relation(user, PATHWAY, prefix="pathway__")
+    return model.objects.filter(_bound(user, "pathway__")).filter(q)
 
 
 def plan_visible_to(user, model) -> QuerySet:
@@ -542,12 +876,133 @@ def plan_texts_readable_by(user, model) -> QuerySet:
     — plus case-team and EPS members under the secret conditions; ``partners`` — every case-team
     and EPS member (a teacher reads « soutien en lecture », never « rendez-vous au CMP »).
     """
-    return items_readable_by(user, model).filter(pk__in=plan_visible_to(user, model).values("pk"))
+    return items_readable_by(user, model).filter(_relation(user, PATHWAY, prefix="pathway__"))
+
+
+# --- one pathway: the same policy, decided once in Python ------------------------------------------------
+#
+# The pathway page and its sub-pages ask a dozen questions about one pathway. Each is the scope's
+# answer for that pathway (``relation_arms`` evaluated by ``_arm_holds`` on ``PathwayFacts``), computed
+# once per request; the item queries then read ``pathway_id = … AND (circle IN (…) OR author = …)``.
+
+
+def _pathway_id(pathway) -> int:
+    return pathway if isinstance(pathway, int) else pathway.pk
+
+
+def _facts(user, pathway) -> PathwayFacts:
+    pathway_id = _pathway_id(pathway)
+    row = request_cache.peek(("pathway-row", pathway_id))
+    return request_cache.memo(
+        ("pathway-facts", user.pk, pathway_id), lambda: PathwayFacts(user, pathway_id, row=row)
+    )
+
+
+def get_visible_pathway(
+    user, pk, *, select_related: tuple[str, ...] = (), annotate: dict | None = None
+) -> Pathway:
+    """``pathways_visible_to(user).select_related(…).annotate(…).get(pk=pk)`` (``Pathway.DoesNotExist``
+    when out of scope or absent).
+
+    In a request, the row just read (with whether a consent of a holder of parental authority is in
+    force) spares the per-pathway decisions their own read of it.
+    """
+    pathway = (
+        pathways_visible_to(user)
+        .select_related(*select_related)
+        .annotate(policy_authority_consent=_authority_consent(OuterRef("pk")), **(annotate or {}))
+        .get(pk=pk)
+    )
+    row = {f: getattr(pathway, f) for f in ("programme_id", "referent_id", "state", "archived_at")}
+    row |= {"authority_consent": pathway.policy_authority_consent, "exists": True}
+    request_cache.put(("pathway-row", pathway.pk), row)
+    return pathway
+
+
+def reaches(user, pathway, kind: str, table: str = "read") -> bool:
+    """Whether ``user`` reaches ``pathway`` (an instance or an id) for ``kind``: exactly whether the
+    pathway is in ``Pathway.objects.filter(_relation(user, kind, table=table))``."""
+    if not _authenticated(user):
+        return False
+    key = ("reaches", user.pk, _pathway_id(pathway), kind, table)
+    return request_cache.memo(key, lambda: _relation_holds(user, kind, _facts(user, pathway), table))
+
+
+def sees_pathway(user, pathway) -> bool:
+    """Whether the pathway is in ``pathways_visible_to(user)``."""
+    return reaches(user, pathway, PATHWAY)
+
+
+def readable_circles(user, pathway) -> frozenset[str]:
+    """The circles whose items on ``pathway`` the user reads by their relation to it (the author's own
+    items apart: ``items_readable_on``)."""
+    return frozenset(circle for circle, kind in CIRCLE_KINDS.items() if reaches(user, pathway, kind))
+
+
+def _circle_or_author(user, pathway, author_field: str) -> Q:
+    q = Q(circle__in=sorted(readable_circles(user, pathway)))
+    if sees_pathway(user, pathway):
+        q |= Q(**{author_field: user})
+    return q
+
+
+def items_readable_on(user, pathway, model) -> QuerySet:
+    """``items_readable_by(user, model).filter(pathway=pathway)``, decided once for the pathway:
+    ``pathway_id = … AND (circle IN (readable circles) OR author = user)`` — the author only while they
+    see the pathway."""
+    if not _authenticated(user):
+        return model.objects.none()
+    return model.objects.filter(pathway_id=_pathway_id(pathway)).filter(
+        _circle_or_author(user, pathway, "author")
+    )
+
+
+def plan_on(user, pathway, model) -> QuerySet:
+    """``plan_visible_to(user, model).filter(pathway=pathway)``: the plan's rows, if the user sees it."""
+    if not sees_pathway(user, pathway):
+        return model.objects.none()
+    return model.objects.filter(pathway_id=_pathway_id(pathway))
+
+
+def plan_text_readable(user, row) -> bool:
+    """Whether ``row`` (an objective or a plan action) is in ``plan_texts_readable_by(user, type(row))``."""
+    if not sees_pathway(user, row.pathway_id):
+        return False
+    return row.circle in readable_circles(user, row.pathway_id) or (
+        row.author_id is not None and row.author_id == user.pk
+    )
+
+
+def consents_on(user, pathway) -> QuerySet[Consent]:
+    """``consents_visible_to(user).filter(pathway=pathway)``."""
+    if not reaches(user, pathway, CONSENT):
+        return Consent.objects.none()
+    return Consent.objects.filter(pathway_id=_pathway_id(pathway))
+
+
+def decision_text_readable(user, decision) -> bool:
+    """Whether ``decision`` is in ``decision_texts_readable_by(user)``; ``decision.agenda_item`` is read."""
+    pathway_id = decision.agenda_item.pathway_id
+    if pathway_id is None or decision.decided_by_id == user.pk:
+        return True
+    return decision.circle in readable_circles(user, pathway_id)
 
 
 def identity_visible(user, pathway: Pathway) -> bool:
-    """Whether the user may see the child's identity on this pathway, not just its pseudonym."""
-    return children_visible_to(user).filter(pk=pathway.child_id).exists()
+    """Whether the user may see the child's identity on this pathway, not just its pseudonym.
+
+    The child is in ``children_visible_to(user)``: reaching this pathway for ``CHILD`` is enough (no
+    query beyond the pathway's facts); otherwise another of the child's pathways, or the programme, may
+    still open the identity, which the scope decides.
+    """
+    if reaches(user, pathway, CHILD):
+        return True
+    if not _authenticated(user):
+        return False
+    return request_cache.memo(
+        ("identity", user.pk, pathway.child_id),
+        lambda: children_visible_to(user).filter(pk=pathway.child_id).exists(),
+    )
 
 
 def circles_writable_by(user, pathway: Pathway) -> list[str]:
@@ -556,13 +1011,15 @@ def circles_writable_by(user, pathway: Pathway) -> list[str]:
     Nobody writes on a pathway they cannot edit items of. A member who refuses the secret
     partagé writes ``team`` only.
     """
-    if (
-        not Pathway.objects.filter(pk=pathway.pk)
-        .filter(_relation(user, ITEM_PARTNERS, table="write"))
-        .exists()
-    ):
+    if not reaches(user, pathway, ITEM_PARTNERS, table="write"):
         return []
-    membership = nominative_memberships(user).filter(programme=pathway.programme_id).first()
+    # The membership ``nominative_memberships(user).filter(programme=…).first()`` would return (the
+    # model orders memberships by programme, then role).
+    here = sorted(
+        (m for m in held_memberships(user) if m.programme_id == pathway.programme_id),
+        key=lambda m: (m.role, m.pk),
+    )
+    membership = here[0] if here else None
     if membership is not None and membership.refuses_shared_secret:
         return [Circle.TEAM]
     if membership is not None and not membership.bound_by_secrecy:
@@ -578,16 +1035,18 @@ def can_write_items(user, pathway: Pathway) -> bool:
 
 
 def can_edit_pathway(user, pathway: Pathway) -> bool:
-    """Change the plan, the steps, the référent, the case team, or close: coordinator and référent."""
-    return pathways_editable_by(user).filter(pk=pathway.pk).exists()
+    """Change the plan, the steps, the référent, the case team, or close: coordinator and référent.
+
+    The pathway is in ``pathways_editable_by(user)`` (its state as stored, not as the instance says).
+    """
+    return reaches(user, pathway, PATHWAY, table="write") and (
+        _facts(user, pathway).row["state"] != PathwayState.CLOSED
+    )
 
 
 def can_manage_consents(user, pathway: Pathway) -> bool:
     """Record or withdraw a family's consent: coordinator (programme) and référent (case team)."""
-    return (
-        pathway.is_open
-        and Pathway.objects.filter(pk=pathway.pk).filter(_relation(user, CONSENT, table="write")).exists()
-    )
+    return pathway.is_open and reaches(user, pathway, CONSENT, table="write")
 
 
 def can_reopen_pathway(user, pathway: Pathway) -> bool:
@@ -595,22 +1054,19 @@ def can_reopen_pathway(user, pathway: Pathway) -> bool:
     return has_role(user, pathway.programme, Role.COORDINATOR) and pathway.state == PathwayState.CLOSED
 
 
+def _holds_nominative(user, programme, roles) -> bool:
+    programme_id = getattr(programme, "pk", programme)
+    return any(m.programme_id == programme_id and m.role in roles for m in held_memberships(user))
+
+
 def can_submit_referral(user, programme: Programme) -> bool:
     """Send a fiche d'orientation: referring partners; the coordinator enters one for a family."""
-    return (
-        nominative_memberships(user)
-        .filter(programme=programme, role__in=[Role.REFERRER, Role.COORDINATOR])
-        .exists()
-    )
+    return _holds_nominative(user, programme, [Role.REFERRER, Role.COORDINATOR])
 
 
 def can_break_glass(user, programme: Programme) -> bool:
     """Open a file outside one's scope for an hour, with a reason: coordinator and DPO."""
-    return (
-        nominative_memberships(user)
-        .filter(programme=programme, role__in=[Role.COORDINATOR, Role.DPO])
-        .exists()
-    )
+    return _holds_nominative(user, programme, [Role.COORDINATOR, Role.DPO])
 
 
 # Roles that read the access journal of their programme (metadata only, read-only).
@@ -623,7 +1079,7 @@ def can_read_journal(user, programme: Programme) -> bool:
     The coordinator and the DPO of the programme, holding the membership in force with the
     current charter signed.
     """
-    return nominative_memberships(user).filter(programme=programme, role__in=JOURNAL_ROLES).exists()
+    return _holds_nominative(user, programme, JOURNAL_ROLES)
 
 
 def pseudonym(pathway: Pathway, on: datetime.date | None = None) -> str:
@@ -650,8 +1106,9 @@ def pseudonym(pathway: Pathway, on: datetime.date | None = None) -> str:
 
 
 def has_role(user, programme: Programme, *roles: str) -> bool:
-    """Whether the user holds, today, one of ``roles`` in ``programme``."""
-    return active_memberships(user).filter(programme=programme, role__in=roles).exists()
+    """Whether the user holds, today, one of ``roles`` in ``programme`` (a programme or its id)."""
+    programme_id = getattr(programme, "pk", programme)
+    return any(m.programme_id == programme_id and m.role in roles for m in memberships_in_force(user))
 
 
 def can_manage_members(user, programme: Programme) -> bool:
@@ -826,6 +1283,9 @@ def has_signed_current_charter(membership: Membership) -> bool:
 def must_sign_charter(membership: Membership | None) -> bool:
     """Whether to ask the holder of ``membership`` to sign: required, published, not yet signed."""
     if membership is None or not membership_requires_charter(membership):
+        return False
+    if getattr(membership, "charter_signed", False):
+        # Read with the membership (``memberships_in_force``): the current version is signed.
         return False
     published = CharterVersion.objects.published().filter(programme_id=membership.programme_id)
     return published.exists() and not has_signed_current_charter(membership)
@@ -1038,7 +1498,7 @@ def meeting_documents_readable_by(user) -> QuerySet[MeetingDocument]:
     q = Q(uploaded_by=user) | (Q(pathway__isnull=True) & ~Q(meeting__body__kind=BodyKind.EPS))
     for circle, kind in CIRCLE_KINDS.items():
         q |= Q(pathway__isnull=False, circle=circle) & _relation(user, kind, prefix="pathway__")
-    held = list(nominative_memberships(user))
+    held = held_memberships(user)
     coordinators = {m.programme_id for m in held if m.role == Role.COORDINATOR}
     bound = {m.programme_id for m in _secret_holders(held)} | coordinators
     q |= Q(pathway__isnull=True) & (
@@ -1146,8 +1606,9 @@ ROSTER_KINDS = {"read": CHILD, "write": ATTENDANCE}
 def _roster_clause(user, kind: str, table: str, prefix: str, of: str) -> Q:
     """Groups (reached through ``prefix``) of the provider's organisation's actions, or where named, for
     the roles whose ``of`` cell of ``POLICY`` is the roster."""
-    roles = roles_granting(of, A.ROSTER)
-    providers = list(_offers_memberships(user, kind, A.ROSTER, table=table).filter(role__in=roles))
+    roles = set(roles_granting(of, A.ROSTER))
+    cells = [role for role in Role.values if offers_access(role, kind, table) == A.ROSTER]
+    providers = [m for m in held_memberships(user) if m.role in roles and m.role in cells]
     if not providers:
         return Q(pk__in=[])
     by_organisation = Q(
@@ -1206,22 +1667,48 @@ def attendances_visible_to(user) -> QuerySet[Attendance]:
     """Attendance: of the groups the user sees, and, for the case team, of the children of their
     pathways (``ATTENDANCE`` column of ``POLICY``: coordinator P, référent T, provider roster)."""
     of_groups = Q(session__group__in=groups_visible_to(user, of=ATTENDANCE))
-    pathways = Pathway.objects.filter(child=OuterRef("enrolment__child")).filter(_relation(user, ATTENDANCE))
-    return Attendance.objects.filter(of_groups | Q(Exists(pathways.values("pk"))))
+    children = Pathway.objects.filter(_relation(user, ATTENDANCE)).values("child_id")
+    return Attendance.objects.filter(of_groups | Q(enrolment__child_id__in=children))
+
+
+def _offers_arms(user, kind: str, table: str = "read") -> list[Arm]:
+    """Like ``relation_arms`` but read from the actions table (programme or case team, no break-glass)."""
+    held = held_memberships(user)
+    arms: list[Arm] = []
+    for role in sorted({m.role for m in held}):
+        granted = offers_access(role, kind, table)
+        memberships = [m for m in held if m.role == role]
+        if granted == A.PROGRAMME:
+            arms.append(Arm(ARM_PROGRAMME, tuple(memberships)))
+        elif granted == A.CASE_TEAM:
+            arms += _case_team_arms(memberships, secret=False)
+    return arms
 
 
 def _offers_relation(user, kind: str, prefix: str, table: str = "read") -> Q:
     """Like ``_relation`` but read from the actions table (programme or case team)."""
-    held = list(nominative_memberships(user))
+    arms = _offers_arms(user, kind, table)
+    if not arms:
+        return Q(pk__in=[])
     q = Q(pk__in=[])
-    for role in {m.role for m in held}:
-        granted = offers_access(role, kind, table)
-        memberships = [m for m in held if m.role == role]
-        if granted == A.PROGRAMME:
-            q |= Q(**{f"{prefix}programme_id__in": {m.programme_id for m in memberships}})
-        elif granted == A.CASE_TEAM:
-            q |= _case_team(user, memberships, prefix, secret=False)
-    return q & Q(**{f"{prefix}archived_at__isnull": True})
+    for arm in arms:
+        q |= _arm_q(user, arm, prefix)
+    programmes = set().union(*(arm.programmes for arm in arms))
+    return Q(**{f"{prefix}programme_id__in": programmes}) & q & Q(**{f"{prefix}archived_at__isnull": True})
+
+
+def _offers_reach(user, pathway, kind: str, table: str) -> bool:
+    """``_offers_relation`` for one pathway, in Python (once per request)."""
+    if not _authenticated(user):
+        return False
+
+    def decide() -> bool:
+        facts = _facts(user, pathway)
+        if not facts.row["exists"] or facts.row["archived_at"] is not None:
+            return False
+        return any(_arm_holds(user, arm, facts) for arm in _offers_arms(user, kind, table))
+
+    return request_cache.memo(("offers-reach", user.pk, _pathway_id(pathway), kind, table), decide)
 
 
 def contracts_visible_to(user) -> QuerySet[FamilyContract]:
@@ -1259,12 +1746,7 @@ def can_take_attendance(user, session: Session) -> bool:
 
 def can_edit_contract(user, pathway: Pathway) -> bool:
     """Write a family contract, handle its breach alerts: coordinator, référent of the case team."""
-    return (
-        pathway.is_open
-        and Pathway.objects.filter(pk=pathway.pk)
-        .filter(_offers_relation(user, CONTRACT, "", table="write"))
-        .exists()
-    )
+    return pathway.is_open and _offers_reach(user, pathway, CONTRACT, "write")
 
 
 def can_handle_alert(user, alert: BreachAlert) -> bool:
@@ -1285,12 +1767,7 @@ def can_record_task_outcome(user, task: InterventionTask) -> bool:
 
 def can_request_fund(user, pathway: Pathway) -> bool:
     """Ask the support fund for a child: coordinator, référent of the case team, on an open pathway."""
-    return (
-        pathway.is_open
-        and Pathway.objects.filter(pk=pathway.pk)
-        .filter(_offers_relation(user, FUND_REQUEST, "", table="write"))
-        .exists()
-    )
+    return pathway.is_open and _offers_reach(user, pathway, FUND_REQUEST, "write")
 
 
 def can_decide_fund_request(user, request_obj: FundRequest) -> bool:

@@ -34,7 +34,9 @@ def not_sensitive(view):
 def _membership(request, programme_id):
     from maillage import permissions as perms
 
-    return perms.active_memberships(request.user).filter(programme_id=programme_id).order_by("pk").first()
+    # The user's memberships in force, read once per request by the policy.
+    here = [m for m in perms.memberships_in_force(request.user) if m.programme_id == programme_id]
+    return min(here, key=lambda m: m.pk, default=None)
 
 
 def record_access(request, obj, *, verb: str, circles: Iterable[str] = (), identity: bool = True, **payload):

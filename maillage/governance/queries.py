@@ -131,26 +131,41 @@ class Change:
     label: str
 
 
-def pathway_changes(user, pathway, since: datetime.datetime) -> list[Change]:
+def pathway_changes(user, pathway, since: datetime.datetime, *, loaded: dict | None = None) -> list[Change]:
     """What happened on ``pathway`` after ``since`` that ``user`` may read, newest first.
 
     Steps, plan (objectives, actions), written items the user may read (through the scopes), EPS
     decisions and agenda inscriptions.
+
+    ``loaded``: the rows the pathway page already read through the same scopes — ``transitions`` (all of
+    the pathway's), ``objectives`` and ``actions`` (``perms.plan_on``), ``items`` (``perms.items_readable_on``
+    of the four kinds of written items), ``decisions`` (all of the pathway's, agenda item, meeting and
+    body joined) — filtered here instead of read again.
     """
     from maillage import permissions as perms
     from maillage.pathways.enums import PathwayState
     from maillage.pathways.models import Contact, DiagnosticSection, Note, Objective, PlanAction, Review
 
     changes = []
-    for t in pathway.transitions.filter(at__gt=since).exclude(by=user):
+    if loaded is not None:
+        transitions = [t for t in loaded["transitions"] if t.at > since and t.by_id != user.pk]
+    else:
+        transitions = pathway.transitions.filter(at__gt=since).exclude(by=user)
+    for t in transitions:
         changes.append(Change(t.at, _("Étape « %(state)s »") % {"state": PathwayState(t.to_state).label}))
-    for model, label in ((Objective, _("Objectif ajouté")), (PlanAction, _("Action ajoutée au plan"))):
-        for created in (
-            perms.plan_visible_to(user, model)
-            .filter(pathway=pathway, created_at__gt=since)
-            .values_list("created_at", flat=True)
-        ):
-            changes.append(Change(created, label))
+    for model, key, label in (
+        (Objective, "objectives", _("Objectif ajouté")),
+        (PlanAction, "actions", _("Action ajoutée au plan")),
+    ):
+        if loaded is not None:
+            created = [row.created_at for row in loaded[key] if row.created_at > since]
+        else:
+            created = (
+                perms.plan_on(user, pathway, model)
+                .filter(created_at__gt=since)
+                .values_list("created_at", flat=True)
+            )
+        changes.extend(Change(at, label) for at in created)
     labels = {
         Note: _("Nouvelle note"),
         Contact: _("Nouveau contact"),
@@ -158,16 +173,27 @@ def pathway_changes(user, pathway, since: datetime.datetime) -> list[Change]:
         DiagnosticSection: _("Diagnostic complété"),
     }
     for model, label in labels.items():
-        rows = (
-            perms.items_readable_by(user, model)
-            .filter(pathway=pathway, updated_at__gt=since)
-            .exclude(author=user)
-            .values_list("updated_at", flat=True)
-        )
+        if loaded is not None:
+            rows = [
+                item.updated_at
+                for item in loaded["items"]
+                if type(item) is model and item.updated_at > since and item.author_id != user.pk
+            ]
+        else:
+            rows = (
+                perms.items_readable_on(user, pathway, model)
+                .filter(updated_at__gt=since)
+                .exclude(author=user)
+                .values_list("updated_at", flat=True)
+            )
         changes.extend(Change(at, label) for at in rows)
-    for decision in Decision.objects.filter(
-        agenda_item__pathway=pathway, created_at__gt=since
-    ).select_related("agenda_item__meeting__body"):
+    if loaded is not None:
+        decisions = [d for d in loaded["decisions"] if d.created_at > since]
+    else:
+        decisions = Decision.objects.filter(
+            agenda_item__pathway=pathway, created_at__gt=since
+        ).select_related("agenda_item__meeting__body")
+    for decision in decisions:
         changes.append(
             Change(
                 decision.created_at,

@@ -290,6 +290,8 @@ class Objective(BaseModel):
     class Meta:
         verbose_name = _("objectif")
         ordering = ["pk"]
+        # A pathway's plan texts are read by ``pathway_id = … AND (circle IN (…) OR author = …)``.
+        indexes = [models.Index(fields=["pathway", "circle"], name="objective_pathway_circle")]
         constraints = [
             models.CheckConstraint(
                 condition=~(Q(circle="partners") & Q(dimension__in=["physical_health", "psychological"])),
@@ -356,6 +358,7 @@ class PlanAction(BaseModel):
     class Meta:
         verbose_name = _("action du plan")
         ordering = ["starts_on", "pk"]
+        indexes = [models.Index(fields=["pathway", "circle"], name="plan_action_pathway_circle")]
         constraints = [
             models.CheckConstraint(
                 condition=~(Q(circle="partners") & Q(health_related=True)),
@@ -395,7 +398,10 @@ class Contact(WrittenItem):
     class Meta:
         verbose_name = _("contact")
         ordering = ["-occurred_on", "-pk"]
-        indexes = [models.Index(fields=["pathway", "occurred_on"], name="contact_pathway_date")]
+        indexes = [
+            models.Index(fields=["pathway", "occurred_on"], name="contact_pathway_date"),
+            models.Index(fields=["pathway", "circle"], name="contact_pathway_circle"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.occurred_on:%d/%m/%Y})"
@@ -411,6 +417,7 @@ class Note(WrittenItem):
     class Meta:
         verbose_name = _("note")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["pathway", "circle"], name="note_pathway_circle")]
         constraints = [
             models.CheckConstraint(
                 condition=~(Q(circle="partners") & Q(health_related=True)), name="note_health_never_partners"
@@ -432,6 +439,7 @@ class Review(WrittenItem):
     class Meta:
         verbose_name = _("bilan")
         ordering = ["held_on", "pk"]
+        indexes = [models.Index(fields=["pathway", "circle"], name="review_pathway_circle")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.held_on:%d/%m/%Y})"

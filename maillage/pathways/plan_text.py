@@ -26,7 +26,15 @@ def action_placeholder() -> str:
 
 
 def readable_ids(user, rows: Iterable) -> set[tuple[type, int]]:
-    """``(model, pk)`` of the rows whose text ``user`` may read (one query per model)."""
+    """``(model, pk)`` of the rows whose text ``user`` may read.
+
+    Rows of one pathway (a pathway page, its summary): decided in Python from the circles the reader
+    reads on that pathway (``perms.plan_text_readable``), no query beyond the pathway's facts. Rows of
+    several pathways: one query per model through ``perms.plan_texts_readable_by``.
+    """
+    rows = list(rows)
+    if len({row.pathway_id for row in rows}) == 1:
+        return {(type(row), row.pk) for row in rows if perms.plan_text_readable(user, row)}
     by_model: dict[type, set[int]] = {}
     for row in rows:
         by_model.setdefault(type(row), set()).add(row.pk)

@@ -91,12 +91,14 @@ def pathway_open(*, child, by, referral=None, referent=None, previous: Pathway |
 
 def has_valid_consent(pathway: Pathway) -> bool:
     """At least one holder of parental authority agreed, and has not withdrawn."""
-    return pathway.consents.valid().filter(guardian__has_parental_authority=True).exists()
+    return _valid_consents(pathway).exists()
 
 
-def eps_has_decided(pathway: Pathway) -> bool:
-    """An EPS meeting that has taken place (not cancelled, already begun) had the situation on its agenda
-    and recorded a decision on it: the condition for the pathway to become « Parcours en cours »."""
+def _valid_consents(pathway: Pathway):
+    return pathway.consents.valid().filter(guardian__has_parental_authority=True)
+
+
+def _eps_decisions(pathway: Pathway):
     from maillage.governance.enums import BodyKind
 
     return pathway.agenda_items.filter(
@@ -104,11 +106,56 @@ def eps_has_decided(pathway: Pathway) -> bool:
         meeting__cancelled=False,
         meeting__starts_at__lte=timezone.now(),
         decisions__isnull=False,
-    ).exists()
+    )
 
 
-def transition_problems(pathway: Pathway, to_state: str) -> list[str]:
-    """Why ``pathway`` cannot move to ``to_state`` now (empty list: it can)."""
+def eps_has_decided(pathway: Pathway) -> bool:
+    """An EPS meeting that has taken place (not cancelled, already begun) had the situation on its agenda
+    and recorded a decision on it: the condition for the pathway to become « Parcours en cours »."""
+    return _eps_decisions(pathway).exists()
+
+
+TRANSITION_CHECKS = ("valid_consent", "eps_decided", "has_objective")
+
+
+def transition_check_annotations() -> dict:
+    """The conditions of the steps as annotations of a Pathway queryset (``step_<check>``), so that a
+    page listing the steps reads them with the pathway."""
+    from django.db.models import Exists, OuterRef
+
+    from maillage.governance.enums import BodyKind
+    from maillage.governance.models import AgendaItem
+
+    eps = AgendaItem.objects.filter(
+        pathway=OuterRef("pk"),
+        meeting__body__kind=BodyKind.EPS,
+        meeting__cancelled=False,
+        meeting__starts_at__lte=timezone.now(),
+        decisions__isnull=False,
+    )
+    return {
+        "step_valid_consent": Exists(
+            Consent.objects.valid().filter(pathway=OuterRef("pk"), guardian__has_parental_authority=True)
+        ),
+        "step_eps_decided": Exists(eps),
+        "step_has_objective": Exists(Objective.objects.filter(pathway=OuterRef("pk"))),
+    }
+
+
+def transition_checks(pathway: Pathway) -> dict[str, bool]:
+    """The conditions of the steps (``has_valid_consent``, ``eps_has_decided``, an objective exists):
+    from the pathway's ``transition_check_annotations`` when it was read with them, else one query."""
+    if all(hasattr(pathway, f"step_{check}") for check in TRANSITION_CHECKS):
+        return {check: getattr(pathway, f"step_{check}") for check in TRANSITION_CHECKS}
+    row = Pathway.objects.filter(pk=pathway.pk).values(**transition_check_annotations()).get()
+    return {check: row[f"step_{check}"] for check in TRANSITION_CHECKS}
+
+
+def transition_problems(pathway: Pathway, to_state: str, checks: dict[str, bool] | None = None) -> list[str]:
+    """Why ``pathway`` cannot move to ``to_state`` now (empty list: it can).
+
+    ``checks``: ``transition_checks(pathway)`` read once for several targets (read here otherwise).
+    """
     problems = []
     if to_state not in TRANSITIONS[PathwayState(pathway.state)]:
         problems.append(
@@ -117,19 +164,19 @@ def transition_problems(pathway: Pathway, to_state: str) -> list[str]:
         )
         return problems
     if to_state in {PathwayState.DIAGNOSTIC, PathwayState.EPS_REVIEW, PathwayState.ACTIVE}:
-        if not has_valid_consent(pathway):
+        if not (checks["valid_consent"] if checks is not None else has_valid_consent(pathway)):
             problems.append(
                 _("Il faut l'accord écrit d'au moins un titulaire de l'autorité parentale, non retiré.")
             )
     if to_state == PathwayState.ACTIVE:
-        if not eps_has_decided(pathway):
+        if not (checks["eps_decided"] if checks is not None else eps_has_decided(pathway)):
             problems.append(
                 _(
                     "Le parcours ne passe « en cours » qu'après l'examen de la situation en EPS : "
                     "inscrivez-la à l'ordre du jour d'une EPS et enregistrez la décision de la réunion."
                 )
             )
-        if not pathway.objectives.exists():
+        if not (checks["has_objective"] if checks is not None else pathway.objectives.exists()):
             problems.append(_("Il faut au moins un objectif dans le plan."))
         if pathway.referent_id is None:
             problems.append(_("Il faut désigner un·e référent·e de parcours."))

@@ -17,11 +17,8 @@ def active_memberships(request: HttpRequest) -> list[Membership]:
     if not hasattr(request, "_maillage_memberships"):
         memberships: list[Membership] = []
         if request.user.is_authenticated:
-            memberships = list(
-                perms.active_memberships(request.user)
-                .select_related("programme", "organisation")
-                .order_by("starts_on", "pk")
-            )
+            # The policy's own read of them (one query per request), oldest first.
+            memberships = sorted(perms.memberships_in_force(request.user), key=lambda m: (m.starts_on, m.pk))
         request._maillage_memberships = memberships
     return request._maillage_memberships
 

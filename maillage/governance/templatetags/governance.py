@@ -22,25 +22,29 @@ def pathway_since(context, pathway) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     previous = services.pathway_visit(user=user, pathway=pathway)
-    decisions = list(
+    # Every decision on the pathway (a few per EPS meeting that examined it): the last ten are shown,
+    # and those since the last visit are among the changes.
+    every = list(
         Decision.objects.filter(agenda_item__pathway=pathway)
         .select_related("agenda_item__meeting__body")
-        .order_by("-agenda_item__meeting__starts_at", "-pk")[:10]
+        .order_by("-agenda_item__meeting__starts_at", "-pk")
     )
-    readable = set(
-        perms.decision_texts_readable_by(user)
-        .filter(pk__in=[d.pk for d in decisions])
-        .values_list("pk", flat=True)
-    )
+    decisions = every[:10]
+    # The rows the pathway page read through the same scopes (``pathway_rows``), filtered instead of
+    # read again; without them, the changes are read through the scopes.
+    loaded = context.get("pathway_rows")
+    if loaded is not None:
+        loaded = {**loaded, "decisions": every}
+    changes = queries.pathway_changes(user, pathway, previous, loaded=loaded) if previous else []
     for decision in decisions:
-        # Outside the decision's circle: that the EPS decided, not what.
-        decision.text_hidden = decision.pk not in readable
+        # Outside the decision's circle: that the EPS decided, not what (decided once for the pathway).
+        decision.text_hidden = not perms.decision_text_readable(user, decision)
         if decision.text_hidden:
             decision.text = gettext("Décision (contenu réservé)")
             decision.who_does_what = ""
     return {
         "previous": previous,
-        "changes": queries.pathway_changes(user, pathway, previous) if previous else [],
+        "changes": changes,
         "decisions": decisions,
     }
 

@@ -81,13 +81,18 @@ class StaleVersion(Exception):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _pathway_or_404(request, pk: int) -> Pathway:
-    return get_object_or_404(
-        perms.pathways_visible_to(request.user).select_related(
-            "programme", "child", "child__school", "referent", "exit_reason"
-        ),
-        pk=pk,
-    )
+def _pathway_or_404(request, pk: int, *, with_steps: bool = False) -> Pathway:
+    """The pathway, through the scope (404 when out of it); ``with_steps``: with the conditions of its
+    steps read along (``services.transition_checks``)."""
+    try:
+        return perms.get_visible_pathway(
+            request.user,
+            pk,
+            select_related=("programme", "child", "child__school", "referent", "exit_reason", "previous"),
+            annotate=services.transition_check_annotations() if with_steps else None,
+        )
+    except Pathway.DoesNotExist:
+        raise Http404 from None
 
 
 def _editable_or_403(request, pathway: Pathway) -> None:
@@ -247,12 +252,13 @@ def _next_steps(pathway: Pathway) -> list[dict]:
     if not pathway.is_open:
         return []
     targets = sorted(TRANSITIONS[PathwayState(pathway.state)] - {PathwayState.CLOSED}, key=STEPS.index)
+    checks = services.transition_checks(pathway) if targets else None
     return [
         {
             "state": target.value,
             "label": target.label,
             "forward": STEPS.index(target) > STEPS.index(PathwayState(pathway.state)),
-            "problems": services.transition_problems(pathway, target),
+            "problems": services.transition_problems(pathway, target, checks),
         }
         for target in targets
     ]
@@ -275,7 +281,7 @@ def _stepper(pathway: Pathway) -> dict:
 @sensitive("pathway.viewed")
 def detail(request, pk: int):
     user = request.user
-    pathway = _pathway_or_404(request, pk)
+    pathway = _pathway_or_404(request, pk, with_steps=True)
     identity, title = _heading(user, pathway)
     edit = perms.can_edit_pathway(user, pathway)
     write_items = perms.can_write_items(user, pathway)
@@ -284,8 +290,7 @@ def detail(request, pk: int):
     today = _today()
 
     consents = list(
-        perms.consents_visible_to(user)
-        .filter(pathway=pathway)
+        perms.consents_on(user, pathway)
         .select_related("guardian")
         .prefetch_related(Prefetch("shared_with", queryset=Organisation.objects.order_by("name")))
     )
@@ -307,14 +312,13 @@ def detail(request, pk: int):
             identity and bool(consent.proof), "followup:consent_proof", pathway.pk, consent.pk
         )
 
-    sections = list(
-        perms.items_readable_by(user, DiagnosticSection).filter(pathway=pathway).select_related("author")
-    )
-    contacts = list(perms.items_readable_by(user, Contact).filter(pathway=pathway).select_related("author"))
-    notes = list(perms.items_readable_by(user, Note).filter(pathway=pathway).select_related("author"))
+    # The readable circles are decided once for this pathway; each query is then
+    # ``pathway_id = … AND (circle IN (…) OR author = …)`` on the (pathway, circle) index.
+    sections = list(perms.items_readable_on(user, pathway, DiagnosticSection).select_related("author"))
+    contacts = list(perms.items_readable_on(user, pathway, Contact).select_related("author"))
+    notes = list(perms.items_readable_on(user, pathway, Note).select_related("author"))
     reviews = list(
-        perms.items_readable_by(user, Review)
-        .filter(pathway=pathway)
+        perms.items_readable_on(user, pathway, Review)
         .select_related("author")
         .prefetch_related(Prefetch("ratings", queryset=ReviewRating.objects.select_related("objective")))
         .order_by("-held_on", "-pk")
@@ -335,12 +339,8 @@ def detail(request, pk: int):
             }
         )
 
-    objectives = list(perms.plan_visible_to(user, Objective).filter(pathway=pathway))
-    actions = list(
-        perms.plan_visible_to(user, PlanAction)
-        .filter(pathway=pathway)
-        .select_related("provider", "objective")
-    )
+    objectives = list(perms.plan_on(user, pathway, Objective))
+    actions = list(perms.plan_on(user, pathway, PlanAction).select_related("provider", "objective"))
     # Whoever sees the pathway sees the plan's rows; each one's text only within its circle.
     ratings = [rating for review in reviews for rating in review.ratings.all()]
     redact_plan(
@@ -382,14 +382,14 @@ def detail(request, pk: int):
         member.is_current = member.starts_on <= today and (member.ends_on is None or member.ends_on >= today)
         member.is_future = member.starts_on > today
 
-    linked = {
-        p.pk: p
-        for p in perms.pathways_visible_to(user).filter(
-            Q(pk=pathway.previous_id or 0) | Q(previous=pathway.pk)
-        )
-    }
-    previous = linked.get(pathway.previous_id) if pathway.previous_id else None
-    following = next((p for p in linked.values() if p.previous_id == pathway.pk), None)
+    # The pathway this one reopened (read with it) and the one that reopened it, each if visible.
+    previous = (
+        pathway.previous if pathway.previous_id and perms.sees_pathway(user, pathway.previous) else None
+    )
+    # Only a closed pathway is ever reopened: an open one has no following pathway to look for.
+    following = (
+        None if pathway.is_open else perms.pathways_visible_to(user).filter(previous=pathway.pk).first()
+    )
 
     circles = sorted({item.circle for item in items})
     record_access(request, pathway, verb="pathway.viewed", circles=circles, identity=identity)
@@ -422,6 +422,13 @@ def detail(request, pk: int):
         "assignments": assignments,
         "previous": previous,
         "following": following,
+        # Read again by "since your last visit" (governance/_pathway_since.html) instead of re-querying.
+        "pathway_rows": {
+            "transitions": transitions,
+            "objectives": objectives,
+            "actions": actions,
+            "items": items,
+        },
         "timeline": _timeline(
             transitions=transitions,
             assignments=assignments,
