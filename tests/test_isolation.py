@@ -181,11 +181,36 @@ def _barometer_round(programme):
     return {"pk": barometer_round.pk}, barometer_round
 
 
+def _export_job(programme):
+    """A comité pack the worker prepared for programme B, its file and name carrying the secret."""
+    from django.core.files.base import ContentFile
+
+    from maillage.steering.enums import ExportKind, ExportState
+    from maillage.steering.models import ExportJob
+
+    coordinator = MembershipFactory(role=Role.COORDINATOR, programme=programme).user
+    job = ExportJob(
+        kind=ExportKind.COPIL_PDF,
+        programme=programme,
+        fingerprint=f"isolation-{programme.pk}",
+        requested_by=coordinator,
+        state=ExportState.DONE,
+        progress=100,
+        filename=f"comite-{SECRET}.pdf",
+        finished_at=timezone.now(),
+    )
+    job.file.save("comite.pdf", ContentFile(b"%PDF-1.4\n% " + SECRET.encode() + b"\n%%EOF\n"), save=False)
+    job.save()
+    return {"pk": job.pk}, job
+
+
 # url name → factory(programme) returning (reverse kwargs, the object).
 PK_URLS = {
     **offers_pk_urls(SECRET),
     "steering:barometer_results": _barometer_round,
     "steering:barometer_answer": _barometer_round,
+    "steering:export_status": _export_job,
+    "steering:export_download": _export_job,
     "documents:consent_form": _pathway_consent_form,
     "documents:notice_parents": _pathway_document,
     "documents:notice_child": _pathway_document,
