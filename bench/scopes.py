@@ -164,34 +164,24 @@ def run(fixtures: dict, scale: str) -> list[dict]:
             lambda u, x=x: perms.consents_visible_to(u).filter(pathway_id=x),
             lambda c, x=x: b.consents(c, " AND p.id = %s", [x]),
         )
-        for model in ITEM_MODELS:
-            table = model._meta.db_table
-            add(
-                f"scope:items_readable_by({model.__name__}) [{label}]",
-                uid,
-                lambda u, m=model: perms.items_readable_by(u, m),
-                lambda c, t=table: b.items(c, t),
-            )
-            add(
-                f"scope:items_readable_by({model.__name__}) [{label}, one pathway]",
-                uid,
-                lambda u, m=model, x=x: perms.items_readable_by(u, m).filter(pathway_id=x),
-                lambda c, t=table, x=x: b.items(c, t, " AND p.id = %s", [x]),
-            )
-        for model in PLAN_MODELS:
-            table = model._meta.db_table
-            add(
-                f"scope:plan_visible_to({model.__name__}) [{label}]",
-                uid,
-                lambda u, m=model: perms.plan_visible_to(u, m),
-                lambda c, t=table: b.plan(c, t),
-            )
-            add(
-                f"scope:plan_visible_to({model.__name__}) [{label}, one pathway]",
-                uid,
-                lambda u, m=model, x=x: perms.plan_visible_to(u, m).filter(pathway_id=x),
-                lambda c, t=table, x=x: b.plan(c, t, " AND p.id = %s", [x]),
-            )
+        for scope, models, baseline in [
+            (perms.items_readable_by, ITEM_MODELS, b.items),
+            (perms.plan_visible_to, PLAN_MODELS, b.plan),
+        ]:
+            for model in models:
+                name, table = f"scope:{scope.__name__}({model.__name__})", model._meta.db_table
+                add(
+                    f"{name} [{label}]",
+                    uid,
+                    lambda u, s=scope, m=model: s(u, m),
+                    lambda c, f=baseline, t=table: f(c, t),
+                )
+                add(
+                    f"{name} [{label}, one pathway]",
+                    uid,
+                    lambda u, s=scope, m=model, x=x: s(u, m).filter(pathway_id=x),
+                    lambda c, f=baseline, t=table, x=x: f(c, t, " AND p.id = %s", [x]),
+                )
     for label in ["référent", "coordinator"]:
         uid = users[label]
         add(f"scope:pathways_editable_by [{label}]", uid, perms.pathways_editable_by, b.pathways_editable)
