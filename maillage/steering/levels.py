@@ -43,24 +43,14 @@ from dataclasses import dataclass, field
 
 from maillage.steering import indicators as ind
 from maillage.steering import suppression
+from maillage.steering.dashboard import DIAGNOSIS_CELLS
 
 QPV = ["yes", "no", "unknown"]
 SCHOOLS = ["REP+", "REP", "none", "unknown"]
-# The territory diagnosis's grouping (unlocated and unknown count as "not"), in the order of
+# The territory diagnosis's grouping (unlocated and unknown count as "not"), for the cells of
 # ``dashboard.DIAGNOSIS_CELLS`` and ``dashboard.present_cross``.
 _Q = {"yes": ["yes"], "not": ["no", "unknown"], "all": QPV}
 _S = {"rep": ["REP+", "REP"], "not": ["none", "unknown"], "all": SCHOOLS}
-DIAGNOSIS_CELLS = {
-    "qpv_rep": ("yes", "rep"),
-    "qpv_only": ("yes", "not"),
-    "rep_only": ("not", "rep"),
-    "neither": ("not", "not"),
-    "margin:0": ("yes", "all"),
-    "margin:1": ("not", "all"),
-    "margin:2": ("all", "rep"),
-    "margin:3": ("all", "not"),
-    "total": ("all", "all"),
-}
 CROSS_MARGINS = {"margin:0": [0, 1], "margin:1": [2, 3], "margin:2": [0, 2], "margin:3": [1, 3]}
 
 # Breakdowns of the children followed: their total is the number of children followed when their
